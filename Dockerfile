@@ -1,0 +1,27 @@
+# The one image for the API, the worker and beat; the command picks the process.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_DEBUG=False
+
+WORKDIR /app
+
+# Every dependency ships a manylinux wheel (psycopg-binary, pycurl with its libcurl, Pillow).
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# collectstatic needs settings, not secrets: throwaway values for this one build step.
+RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --no-input \
+ && useradd --create-home --uid 10001 ciel \
+ && mkdir -p /app/.run && chown ciel /app/.run
+
+USER ciel
+EXPOSE 8000
+
+CMD ["gunicorn", "ciel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--graceful-timeout", "20", "--access-logfile", "-"]

@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both set up a fresh machine.
+SHELL := /bin/bash
+# .python-version names 3.13; pyenv's shim picks it up inside this directory.
+PYTHON ?= $(shell python3.13 -c '' 2>/dev/null && echo python3.13 || echo python3.12)
+VENV := .venv
+BIN := $(VENV)/bin
+MOTO_PORT ?= 4566
+
+.PHONY: run test lint schema venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## make run: the whole stack (moto for S3/SQS, API, worker, beat) with a demo administrator.
+run: venv
+	$(BIN)/python scripts/check_services.py
+	$(BIN)/python scripts/with_moto.py --port $(MOTO_PORT) -- scripts/run.sh
+
+## make test: the whole test suite against PostgreSQL, Redis and a throwaway moto server.
+test: venv
+	$(BIN)/python scripts/check_services.py
+	$(BIN)/python scripts/with_moto.py -- $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+schema: venv
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /tmp/ciel-openapi.yaml
+
+clean:
+	rm -rf $(VENV) .run staticfiles .pytest_cache

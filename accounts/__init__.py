@@ -1,0 +1,1 @@
+"""The user model, authentication, sessions and profiles."""

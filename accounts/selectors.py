@@ -1,0 +1,1 @@
+"""Reads of the accounts app: one function per use case."""

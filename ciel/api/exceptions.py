@@ -1,0 +1,38 @@
+"""Exceptions with a status and a stable code, raised by services and plumbing for clients to see.
+
+Kept apart from ``ciel.api.errors`` (which imports DRF's views) so parsers and services can
+import them without a cycle.
+"""
+
+from rest_framework import exceptions, status
+
+
+class ApiError(exceptions.APIException):
+    """An error with a status and a stable code, raised by services for the client to see."""
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail=message, code=code)
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable. Try again shortly."
+    default_code = "unavailable"
+
+
+class RateLimited(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many requests. Try again later."
+    default_code = "rate_limited"

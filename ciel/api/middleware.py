@@ -1,0 +1,37 @@
+"""Request plumbing that must run before any view."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from ciel.api.errors import error_body
+
+
+class RequestBodyLimitMiddleware:
+    """Answers 413 for a body whose declared length is over ``API_MAX_BODY_BYTES``.
+
+    It refuses before reading, so an oversized upload costs nothing but its headers. Bodies
+    without a Content-Length are bounded by the JSON parser instead.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._declared_length(request) > settings.API_MAX_BODY_BYTES:
+            return JsonResponse(
+                error_body(
+                    "payload_too_large",
+                    f"The request body is over {settings.API_MAX_BODY_BYTES} bytes.",
+                ),
+                status=413,
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _declared_length(request: HttpRequest) -> int:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0

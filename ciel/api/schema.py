@@ -1,0 +1,67 @@
+"""OpenAPI generation: drf-spectacular's AutoSchema plus the error responses every view can give.
+
+Views declare their success responses; the errors come from the plumbing (parser, permissions,
+pagination, rate limits), so they are added here once rather than on every view.
+"""
+
+from typing import Any
+
+from drf_spectacular import openapi
+from rest_framework import permissions, serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `rate_limited`.")
+    message = serializers.CharField(help_text="A sentence a client can show.")
+    fields = serializers.DictField(  # type: ignore[assignment]  # popped by the metaclass
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Validation errors by field name (validation errors only).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The envelope of every error response (SPEC §2)."""
+
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input or malformed JSON (`validation_error`).",
+    "401": "Missing, invalid or expired access token.",
+    "403": "Not allowed (`permission_denied`, `account_banned`, `device_blocked`).",
+    "404": "No such object, or one the caller may not see (`not_found`).",
+    "413": "Request body too large (`payload_too_large`).",
+    "415": "The request body is not JSON (`unsupported_media_type`).",
+    "429": "Rate limited (`rate_limited`); see the Retry-After header.",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_response_bodies(self, direction: openapi.Direction = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        error = self._get_response_for_code(ErrorSerializer, "400", direction=direction)
+        for status_code in self._error_status_codes():
+            responses.setdefault(
+                status_code, {**error, "description": ERROR_DESCRIPTIONS[status_code]}
+            )
+        return responses
+
+    def _error_status_codes(self) -> list[str]:
+        codes = []
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        if has_body or self._get_parameters():
+            codes.append("400")
+        if not self._allows_anyone():
+            codes += ["401", "403", "429"]
+        if "{" in self.path:
+            codes.append("404")
+        if has_body:
+            codes += ["413", "415"]
+        return codes
+
+    def _allows_anyone(self) -> bool:
+        return all(
+            isinstance(permission, permissions.AllowAny)
+            for permission in self.view.get_permissions()
+        )

@@ -1,0 +1,36 @@
+"""Root URLs: the API under /api/v1/, its schema and docs, the admin, and operations."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ciel.api import errors
+from ciel.views import HealthzView, ReadyzView
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("invites.urls")),
+    path("", include("social.urls")),
+    path("", include("posts.urls")),
+    path("", include("media.urls")),
+    path("", include("feed.urls")),
+    path("", include("safety.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", HealthzView.as_view(), name="healthz"),
+    path("readyz", ReadyzView.as_view(), name="readyz"),
+    path("metrics", ExportToDjangoView, name="metrics"),
+    path("admin/", admin.site.urls),
+    # Unknown API paths answer the JSON envelope even with DEBUG on.
+    re_path(r"^api/", errors.not_found),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.not_found
+handler500 = errors.server_error

@@ -1,0 +1,1 @@
+"""The home feed, explore and search: the read surfaces."""

@@ -1,0 +1,1 @@
+"""The moderation console for the feed app's models."""

@@ -1,0 +1,1 @@
+"""Reads of the feed app: one function per use case."""

@@ -1,0 +1,1 @@
+"""Invite codes and the invite tree."""

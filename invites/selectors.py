@@ -1,0 +1,1 @@
+"""Reads of the invites app: one function per use case."""

@@ -1,0 +1,1 @@
+"""Input and output serializers of the invites app, kept apart."""

@@ -1,0 +1,1 @@
+"""Direct uploads to S3 and the image-processing pipeline."""

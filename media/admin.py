@@ -1,0 +1,1 @@
+"""The moderation console for the media app's models."""

@@ -1,0 +1,1 @@
+"""Reads of the media app: one function per use case."""

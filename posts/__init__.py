@@ -1,0 +1,1 @@
+"""Photo posts, likes and comments."""

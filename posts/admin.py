@@ -1,0 +1,1 @@
+"""The moderation console for the posts app's models."""

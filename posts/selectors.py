@@ -1,0 +1,1 @@
+"""Reads of the posts app: one function per use case."""

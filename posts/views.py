@@ -1,0 +1,1 @@
+"""DRF views of the posts app: routing, auth, permissions, pagination, nothing else."""

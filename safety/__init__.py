@@ -1,0 +1,1 @@
+"""Trust levels, rate limits, reports, strikes, bans, devices and the audit log."""

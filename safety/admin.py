@@ -1,0 +1,1 @@
+"""The moderation console for the safety app's models."""

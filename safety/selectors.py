@@ -1,0 +1,1 @@
+"""Reads of the safety app: one function per use case."""

@@ -1,0 +1,1 @@
+"""Follows, blocks, relationships and notifications."""

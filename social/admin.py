@@ -1,0 +1,1 @@
+"""The moderation console for the social graph app's models."""

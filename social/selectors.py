@@ -1,0 +1,1 @@
+"""Reads of the social graph app: one function per use case."""

@@ -1,0 +1,1 @@
+"""DRF views of the social graph app: routing, auth, permissions, pagination, nothing else."""

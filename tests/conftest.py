@@ -1,0 +1,115 @@
+"""Shared fixtures: real PostgreSQL, Redis (db 15) and the local S3/SQS server of `make test`."""
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_START_TIMEOUT_SECONDS = 60
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if urlsplit(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise pytest.UsageError(
+            "The tests need a local S3/SQS server: run `make test`, or start moto_server and "
+            "set AWS_ENDPOINT_URL to its loopback address."
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_resources() -> None:
+    """The test bucket and queues, as `manage.py setup_aws` makes them."""
+    call_command("setup_aws", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
+    # Argon2 costs ~150 ms a hash here; the hasher's strength is not what the tests test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> Iterator[None]:
+    """Each test starts and ends with an empty Redis db 15 (ours alone; see pyproject.toml)."""
+    assert settings.REDIS_URL.endswith("/15"), "tests must use their own Redis database"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    user = quote(database["USER"] or "", safe="")
+    password = f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
+    host = database["HOST"] or "127.0.0.1"
+    port = database["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` process consuming the test queues over SQS."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "ciel", "worker",
+                "-Q", ",".join(settings.CELERY_QUEUES),
+                "--concurrency", "1", "--loglevel", "INFO",
+                "--without-heartbeat", "--without-mingle", "--without-gossip",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        threading.Thread(target=self._read_output, daemon=True).start()
+
+    def _read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip())
+            if " ready." in line:
+                self._ready.set()
+
+    def wait_until_ready(self) -> None:
+        if not self._ready.wait(WORKER_START_TIMEOUT_SECONDS):
+            self.stop()
+            pytest.fail("Celery worker did not start:\n" + "\n".join(self.lines[-30:]))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
+    """A worker process that sees the test database, Redis db and queues."""
+    env = dict(os.environ, DATABASE_URL=_database_url(), DJANGO_SETTINGS_MODULE="ciel.settings")
+    worker = WorkerProcess(env)
+    worker.wait_until_ready()
+    yield worker
+    worker.stop()
