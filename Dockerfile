@@ -15,9 +15,8 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# collectstatic needs settings, not secrets: throwaway values for this one build step.
-RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --no-input \
+# collectstatic needs settings, not secrets: development defaults for this one build step.
+RUN DJANGO_DEBUG=True python manage.py collectstatic --no-input \
  && useradd --create-home --uid 10001 ciel \
  && mkdir -p /app/.run && chown ciel /app/.run
 

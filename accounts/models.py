@@ -38,6 +38,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+class TrustLevel(models.TextChoices):
+    NEW = "new"
+    BASIC = "basic"
+    TRUSTED = "trusted"
+    VERIFIED = "verified"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -95,6 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     bio = models.CharField(max_length=160, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the moderation console.")
+    trust_level = models.CharField(
+        max_length=10, choices=TrustLevel.choices, default=TrustLevel.NEW
+    )
+    # Access tokens issued before this moment stop working (logout all, password change).
+    tokens_valid_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,3 +123,62 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def active(self) -> "SessionQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class Session(models.Model):
+    """One login: a family of refresh tokens, each replacing the one before (SPEC §4)."""
+
+    class RevokeReason(models.TextChoices):
+        LOGOUT = "logout"
+        LOGOUT_ALL = "logout_all"
+        PASSWORD_CHANGE = "password_change"  # noqa: S105 — a reason, not a password
+        REUSE = "reuse", "refresh token reused"
+        EXPIRED = "expired"
+        BANNED = "banned"
+        DEACTIVATED = "deactivated"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_used_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=20, choices=RevokeReason.choices, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar = [
+            # Revoke every active session of a user (logout all, password change, ban).
+            models.Index(
+                fields=["user"],
+                name="session_user_active_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """A refresh token of a session; only its SHA-256 is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # Hex SHA-256 of the token; the unique index serves the lookup on every refresh.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Set when the token is exchanged for the next one; presenting it again is reuse.
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token of {self.session_id}"

@@ -1,5 +1,15 @@
 """API routes of the accounts app, mounted under /api/v1/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from accounts import views
+
+urlpatterns = [
+    path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
+    path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("account", views.AccountView.as_view(), name="account"),
+    path("account/password", views.PasswordChangeView.as_view(), name="account-password"),
+    path("users/<str:handle>", views.UserProfileView.as_view(), name="user-profile"),
+]

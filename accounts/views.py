@@ -1,1 +1,196 @@
-"""DRF views of the accounts app: routing, auth, permissions, pagination, nothing else."""
+"""DRF views of the accounts app: routing, auth, permissions, rate limits, nothing else."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.authentication import PasetoAuthentication, request_user
+from accounts.models import Session, normalize_email
+from accounts.selectors import user_get_for_viewer
+from accounts.serializers import (
+    AccountSerializer,
+    AccountUpdateInputSerializer,
+    LoginInputSerializer,
+    LogoutInputSerializer,
+    PasswordChangeInputSerializer,
+    PublicUserSerializer,
+    RefreshInputSerializer,
+    SignupInputSerializer,
+    TokenPairSerializer,
+)
+from ciel.api.input import validated_input
+from ciel.api.network import client_ip
+from ciel.api.schema import error_response
+from safety.ratelimit import limit_enforce, usage_get
+
+TOO_MANY_LOGINS = "Too many login attempts. Try again later."
+RATE_LIMITED = error_response("`rate_limited`: see Retry-After.")
+
+
+def client_info(request: Request) -> services.ClientInfo:
+    return services.ClientInfo(
+        user_agent=request.META.get("HTTP_USER_AGENT", ""), ip_address=client_ip(request)
+    )
+
+
+def token_response(pair: services.TokenPair, status_code: int = 200) -> Response:
+    return Response(TokenPairSerializer(pair).data, status=status_code)
+
+
+class PublicAuthView(APIView):
+    """Endpoints that take credentials in the body: a stale Authorization header is ignored."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Bad credentials are a 401 here too (DRF makes it 403 without an authenticator).
+        return PasetoAuthentication().authenticate_header(request)
+
+
+class SignupView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_signup",
+        tags=["auth"],
+        request=SignupInputSerializer,
+        responses={
+            201: TokenPairSerializer,
+            409: error_response("`handle_taken`: the handle or email is in use."),
+            429: RATE_LIMITED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        limit_enforce(request, group="signup:ip", rate=settings.SIGNUP_RATE_PER_IP)
+        data = validated_input(SignupInputSerializer, request)
+        pair = services.user_signup(**data, client=client_info(request))
+        return token_response(pair, status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_login",
+        tags=["auth"],
+        request=LoginInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error_response("`invalid_credentials`: the email or password is incorrect."),
+            429: RATE_LIMITED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        # Both limits are checked before the password is hashed (SPEC §4).
+        limit_enforce(
+            request, group="login:ip", rate=settings.LOGIN_RATE_PER_IP, message=TOO_MANY_LOGINS
+        )
+        data = validated_input(LoginInputSerializer, request)
+        email = normalize_email(data["email"])
+
+        def email_key(group: str, _request: object) -> str:
+            return email
+
+        failures = {
+            "group": "login:email-failures",
+            "rate": settings.LOGIN_FAILURE_RATE_PER_EMAIL,
+            "key": email_key,
+        }
+        limit_enforce(request, **failures, increment=False, message=TOO_MANY_LOGINS)
+        try:
+            pair = services.session_login(
+                email=email, password=data["password"], client=client_info(request)
+            )
+        except services.InvalidCredentials:
+            usage_get(request, **failures, increment=True)
+            raise
+        return token_response(pair)
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_refresh",
+        tags=["auth"],
+        request=RefreshInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error_response("`token_invalid` or `token_expired`: log in again."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = validated_input(RefreshInputSerializer, request)
+        return token_response(services.session_refresh(refresh_token=data["refresh_token"]))
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        tags=["auth"],
+        request=LogoutInputSerializer,
+        responses={
+            204: None,
+            401: error_response("`not_authenticated`: `all` needs an access token."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = validated_input(LogoutInputSerializer, request)
+        if data["all"]:
+            if not request.user.is_authenticated:
+                raise NotAuthenticated("Logging out everywhere needs an access token.")
+            services.sessions_revoke_all(
+                user=request_user(request), reason=Session.RevokeReason.LOGOUT_ALL
+            )
+        else:
+            services.session_logout(refresh_token=data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="account_get", tags=["account"], responses={200: AccountSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="account_update",
+        tags=["account"],
+        request=AccountUpdateInputSerializer,
+        responses={200: AccountSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        data = validated_input(AccountUpdateInputSerializer, request)
+        user = services.account_update(user=request_user(request), **data)
+        return Response(AccountSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_password_change",
+        tags=["account"],
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairSerializer},
+        description="Change the password. Every session ends; the response starts a new one.",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated_input(PasswordChangeInputSerializer, request)
+        pair = services.password_change(
+            user=request_user(request), **data, client=client_info(request)
+        )
+        return token_response(pair)
+
+
+class UserProfileView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="user_get", tags=["users"], responses={200: PublicUserSerializer})
+    def get(self, request: Request, handle: str) -> Response:
+        user = user_get_for_viewer(viewer=request_user(request), handle=handle)
+        return Response(PublicUserSerializer(user).data)

@@ -4,6 +4,9 @@ Defaults are for development on a machine with PostgreSQL and Redis on localhost
 With ``DJANGO_DEBUG`` off, the production secrets must be given or start-up fails.
 """
 
+import base64
+import binascii
+import hashlib
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ciel.api.middleware.RequestBodyLimitMiddleware",
+    "ciel.api.middleware.NulByteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,7 +133,17 @@ CACHES = {
             # (rate limits, readiness) uses the raw connection and decides its own policy.
             "IGNORE_EXCEPTIONS": True,
         },
-    }
+    },
+    "ratelimit": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ciel-rl",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+        },
+    },
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
@@ -154,6 +168,61 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Tokens, sessions and invites (SPEC §4, §7) ------------------------------------------------
+
+
+def _paseto_keys() -> list[str]:
+    """PASERK ``k4.local`` keys, the first of which signs; each must hold exactly 32 bytes."""
+    keys = env.list("PASETO_KEYS", default=[])
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured("PASETO_KEYS must be set when DJANGO_DEBUG is off.")
+        # Development only: a key derived from the development secret, stable across restarts.
+        digest = hashlib.sha256(b"ciel-development-paseto:" + SECRET_KEY.encode()).digest()
+        keys = ["k4.local." + base64.urlsafe_b64encode(digest).decode().rstrip("=")]
+    for key in keys:
+        if not key.startswith("k4.local."):
+            raise ImproperlyConfigured("PASETO_KEYS entries must be PASERK k4.local keys.")
+        material = key.removeprefix("k4.local.")
+        try:
+            padded = material + "=" * (-len(material) % 4)
+            raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        except (ValueError, binascii.Error) as exc:
+            raise ImproperlyConfigured("A PASETO_KEYS entry is not valid base64url.") from exc
+        if len(raw) != 32:
+            raise ImproperlyConfigured("Each PASETO_KEYS entry must hold exactly 32 bytes.")
+    return keys
+
+
+PASETO_KEYS = _paseto_keys()
+PASETO_ISSUER = env.str("PASETO_ISSUER", default="ciel")
+PASETO_AUDIENCE = env.str("PASETO_AUDIENCE", default="ciel-api")
+ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=15 * 60)
+REFRESH_TOKEN_IDLE_DAYS = env.int("REFRESH_TOKEN_IDLE_DAYS", default=30)
+REFRESH_TOKEN_ABSOLUTE_DAYS = env.int("REFRESH_TOKEN_ABSOLUTE_DAYS", default=180)
+INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=7)
+# Codes a user may hold (active plus used) by trust level (SPEC §6); staff have no quota.
+INVITE_QUOTAS = {
+    "new": env.int("INVITE_QUOTA_NEW", default=3),
+    "basic": env.int("INVITE_QUOTA_BASIC", default=10),
+    "trusted": env.int("INVITE_QUOTA_TRUSTED", default=50),
+    "verified": env.int("INVITE_QUOTA_VERIFIED", default=200),
+}
+
+# --- IP and account rate limits (django-ratelimit) ----------------------------------------------
+
+# RATELIMIT_ENABLE=False (django-ratelimit's own switch) turns every limit off (SPEC §6).
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# A cache alias that raises on Redis errors, so the limiter can apply its own fallback instead
+# of django-ratelimit's (which would limit everyone when the cache silently fails).
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "ciel.api.network.client_ip"
+# How many reverse proxies (load balancers) append to X-Forwarded-For in front of the API.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="10/h")
+SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="5/h")
+LOGIN_FAILURE_RATE_PER_EMAIL = env.str("LOGIN_FAILURE_RATE_PER_EMAIL", default="10/h")
 
 # --- Static files (admin and the offline API docs) ----------------------------------------------
 
@@ -269,7 +338,7 @@ API_PAGE_SIZE_MAX = 100
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["ciel.api.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.PasetoAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "ciel.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "ciel.api.errors.exception_handler",

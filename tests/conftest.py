@@ -15,6 +15,12 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.models import User
+from safety.ratelimit import local_windows
+from tests.factories import UserFactory
+from tests.hashers import CountingPasswordHasher
+from tests.helpers import client_for
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT_SECONDS = 60
 
@@ -35,9 +41,11 @@ def aws_resources() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings) -> None:
-    # Argon2 costs ~150 ms a hash here; the hasher's strength is not what the tests test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def password_hashes(settings) -> type[CountingPasswordHasher]:
+    """A fast hasher (Argon2 costs ~150 ms a hash here) that counts the hashes computed."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.CountingPasswordHasher"]
+    CountingPasswordHasher.reset()
+    return CountingPasswordHasher
 
 
 @pytest.fixture(autouse=True)
@@ -45,13 +53,25 @@ def _clean_redis() -> Iterator[None]:
     """Each test starts and ends with an empty Redis db 15 (ours alone; see pyproject.toml)."""
     assert settings.REDIS_URL.endswith("/15"), "tests must use their own Redis database"
     cache.clear()
+    local_windows.clear()
     yield
     cache.clear()
+    local_windows.clear()
 
 
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    return client_for(user)
 
 
 def _database_url() -> str:

@@ -11,6 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tokens import access_token_issue
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1) -> Any:
@@ -81,3 +85,20 @@ class ThrowawayServer:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def client_for(user: User, *, ip: str = "127.0.0.1") -> APIClient:
+    """A client holding a fresh access token for the user."""
+    token, _ = access_token_issue(user.pk)
+    client = APIClient(REMOTE_ADDR=ip)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is the error envelope with this status and code; returns the error."""
+    assert response.status_code == status, response.content[:500]
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    assert error["message"]
+    return error

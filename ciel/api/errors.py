@@ -76,6 +76,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     response.data = _envelope_for(exc)
+    if isinstance(exc, RateLimited):
+        for header, value in exc.headers().items():
+            response[header] = value
     return response
 
 

@@ -4,6 +4,9 @@ Kept apart from ``ciel.api.errors`` (which imports DRF's views) so parsers and s
 import them without a cycle.
 """
 
+import math
+import time
+
 from rest_framework import exceptions, status
 
 
@@ -33,6 +36,30 @@ class ServiceUnavailable(ApiError):
 
 
 class RateLimited(ApiError):
+    """429 with the headers of SPEC §2: Retry-After and X-RateLimit-Limit/-Remaining/-Reset."""
+
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many requests. Try again later."
     default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float = 60,
+        limit: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        # DRF's handler turns `wait` into Retry-After.
+        self.wait = max(1, math.ceil(retry_after))
+        self.limit = limit
+
+    def headers(self) -> dict[str, str]:
+        if self.limit is None:
+            return {}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(time.time()) + self.wait),
+        }

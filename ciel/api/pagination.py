@@ -97,7 +97,7 @@ class CursorPagination(BasePagination):
     @staticmethod
     def _limit_from(request: Request) -> int:
         raw = request.query_params.get("limit")
-        if raw is None or raw == "":
+        if raw is None:
             return DEFAULT_LIMIT
         try:
             limit = int(raw)

@@ -7,6 +7,7 @@ pagination, rate limits), so they are added here once rather than on every view.
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
 
@@ -65,3 +66,8 @@ class AutoSchema(openapi.AutoSchema):
             isinstance(permission, permissions.AllowAny)
             for permission in self.view.get_permissions()
         )
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An error response for @extend_schema, for statuses the plumbing does not add by itself."""
+    return OpenApiResponse(ErrorSerializer, description=description)

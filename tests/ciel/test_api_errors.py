@@ -8,6 +8,7 @@ from django.test import Client
 pytestmark = [pytest.mark.urls("tests.ciel.urls"), pytest.mark.django_db]
 
 ECHO = "/api/v1/test/echo"
+LOGIN = "/api/v1/auth/login"
 
 
 def assert_envelope(response, status: int, code: str) -> dict:
@@ -45,6 +46,12 @@ MALFORMED = [
     pytest.param("DELETE", ECHO, b"", None, 405, "method_not_allowed", id="wrong-method"),
     pytest.param("OPTIONS", ECHO, b"", None, 405, "method_not_allowed", id="options"),
     pytest.param("PUT", "/healthz", b"{}", JSON, 405, "method_not_allowed", id="put-healthz"),
+    pytest.param("GET", "/api/v1/account", b"", None, 401, "not_authenticated", id="no-token"),
+    pytest.param("POST", LOGIN, b"[1]", JSON, 400, "validation_error", id="list-body"),
+    pytest.param("POST", LOGIN, DEEP_ARRAY, JSON, 400, "validation_error", id="deep-login"),
+    pytest.param(
+        "POST", LOGIN, b"x=1", "text/plain", 415, "unsupported_media_type", id="text-login"
+    ),
 ]  # fmt: skip
 
 

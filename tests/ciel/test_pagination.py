@@ -90,7 +90,7 @@ def test_rows_inserted_meanwhile_do_not_shift_the_next_page(users):
     assert [row["handle"] for row in second["results"]] == expected
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5"])
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", ""])
 def test_limit_out_of_range_is_a_validation_error(users, limit):
     response = Client().get("/api/v1/test/users", {"limit": limit})
 

@@ -1,4 +1,4 @@
-"""Create or refresh the demo administrator of a development stack and print its credentials."""
+"""Create or refresh the demo administrator of a development stack; print it and an invite code."""
 
 import secrets
 from typing import Any
@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+
+from invites.services import invite_create
 
 DEMO_EMAIL = "admin@ciel.localhost"
 DEMO_HANDLE = "demo_admin"
@@ -29,3 +31,7 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save(update_fields=["password"])
         self.stdout.write(f"demo administrator: {user.email} / {password}")
+        invite = invite_create(created_by=user)
+        self.stdout.write(
+            f"invite code: {invite.code} (expires {invite.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )

@@ -1,0 +1,136 @@
+"""PASETO v4.local access tokens (SPEC §4).
+
+pyseto checks ``exp`` only with a JSON deserializer and never checks ``iss``, so every claim is
+checked here after decryption: ``exp`` (required), ``iat``, ``iss``, ``aud``, the token type and
+``sub``. The footer carries the PASERK id (``k4.lid``) of the key that encrypted the token, so a
+token finds its key among ``PASETO_KEYS`` without trying each: the first key encrypts, all of
+them decrypt, which lets keys rotate without logging anyone out.
+"""
+
+import datetime
+import json
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pyseto
+from django.conf import settings
+from django.utils import timezone
+from pyseto import Key, Token
+
+TOKEN_TYPE_ACCESS = "access"  # noqa: S105 — a claim value, not a secret
+PREFIX = "v4.local."
+
+
+class TokenError(Exception):
+    """The token cannot be accepted; ``code`` is the API error code."""
+
+    def __init__(self, message: str, *, code: str = "token_invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    issued_at: datetime.datetime
+    expires_at: datetime.datetime
+    token_id: str
+
+
+@lru_cache(maxsize=8)
+def _keyring(paserks: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    keys = [Key.from_paserk(paserk) for paserk in paserks]
+    return keys[0], {key.to_paserk_id(): key for key in keys}
+
+
+def _signing_key() -> Any:
+    return _keyring(tuple(settings.PASETO_KEYS))[0]
+
+
+def _verification_keys() -> dict[str, Any]:
+    return _keyring(tuple(settings.PASETO_KEYS))[1]
+
+
+def access_token_issue(user_id: uuid.UUID) -> tuple[str, datetime.datetime]:
+    """A new access token for the user, and when it expires."""
+    now = timezone.now()
+    expires_at = now + datetime.timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
+    key = _signing_key()
+    payload = {
+        "sub": str(user_id),
+        "iat": now.isoformat(),
+        "exp": expires_at.isoformat(),
+        "iss": settings.PASETO_ISSUER,
+        "aud": settings.PASETO_AUDIENCE,
+        "jti": uuid.uuid4().hex,
+        "typ": TOKEN_TYPE_ACCESS,
+    }
+    token = pyseto.encode(key, payload, footer={"kid": key.to_paserk_id()}, serializer=json)
+    return token.decode(), expires_at
+
+
+def access_token_decode(token: str) -> AccessClaims:
+    """The claims of a valid access token; TokenError for anything else."""
+    if not token.startswith(PREFIX):
+        raise TokenError("Unsupported token version or purpose.")
+    key = _key_for(token)
+    try:
+        payload = json.loads(bytes(pyseto.decode(key, token).payload))  # type: ignore[arg-type]
+    except (pyseto.DecryptError, pyseto.VerifyError, ValueError) as exc:
+        raise TokenError("Invalid token.") from exc
+    if not isinstance(payload, dict):
+        raise TokenError("Invalid token.")
+    return _checked_claims(payload)
+
+
+def _key_for(token: str) -> Any:
+    try:
+        footer = json.loads(bytes(Token.new(token).footer or b"{}"))  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise TokenError("Invalid token.") from exc
+    key_id = footer.get("kid") if isinstance(footer, dict) else None
+    key = _verification_keys().get(key_id) if isinstance(key_id, str) else None
+    if key is None:
+        raise TokenError("Token signed with an unknown key.")
+    return key
+
+
+def _checked_claims(payload: dict[str, Any]) -> AccessClaims:
+    now = timezone.now()
+    expires_at = _time_claim(payload, "exp")
+    issued_at = _time_claim(payload, "iat")
+    if expires_at <= now:
+        raise TokenError("Token expired.", code="token_expired")
+    if issued_at > now + datetime.timedelta(seconds=60):
+        raise TokenError("Token issued in the future.")
+    if payload.get("iss") != settings.PASETO_ISSUER:
+        raise TokenError("Token from another issuer.")
+    if payload.get("aud") != settings.PASETO_AUDIENCE:
+        raise TokenError("Token for another audience.")
+    if payload.get("typ") != TOKEN_TYPE_ACCESS:
+        raise TokenError("Not an access token.")
+    try:
+        user_id = uuid.UUID(str(payload.get("sub")))
+    except ValueError as exc:
+        raise TokenError("Invalid token subject.") from exc
+    return AccessClaims(
+        user_id=user_id,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        token_id=str(payload.get("jti", "")),
+    )
+
+
+def _time_claim(payload: dict[str, Any], name: str) -> datetime.datetime:
+    value = payload.get(name)
+    if not isinstance(value, str):
+        raise TokenError(f"Token without a valid {name} claim.")
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise TokenError(f"Token without a valid {name} claim.") from exc
+    if moment.tzinfo is None:
+        raise TokenError(f"Token without a valid {name} claim.")
+    return moment

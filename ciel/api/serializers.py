@@ -1,0 +1,40 @@
+"""The base of every input serializer: JSON types are taken as they are, not coerced."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+# DRF turns 0 into "0" for a CharField and "yes" into True for a BooleanField. A client that
+# sends the wrong JSON type has a bug, and guessing hides it: such input is a 400 here.
+STRICT_TYPES: tuple[tuple[type[serializers.Field], tuple[type, ...], str], ...] = (
+    (serializers.BooleanField, (bool,), "a boolean"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+)
+
+
+class InputSerializer(serializers.Serializer):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {
+                name: [f"Must be {expected}."]
+                for name, field in self.fields.items()
+                if name in data and data[name] is not None
+                for expected in [_wrong_type(field, data[name])]
+                if expected
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _wrong_type(field: serializers.Field, value: Any) -> str | None:
+    """What the field expects, if the value is of another JSON type; None if it is fine."""
+    for field_class, types, description in STRICT_TYPES:
+        if isinstance(field, field_class):
+            if isinstance(value, bool) and bool not in types:
+                return description
+            return None if isinstance(value, types) else description
+    return None

@@ -1,0 +1,114 @@
+"""IP and account limits for login and signup (SPEC §4), on django-ratelimit.
+
+django-ratelimit counts in the ``ratelimit`` cache (Redis, errors raised). When Redis fails, the
+limits must still hold — these are the endpoints a password-guessing attack hits — so each
+process falls back to its own strict in-memory window with the same rate. Why not fail open:
+login and signup are exactly where an attacker would wait for Redis to fall over. Why not fail
+closed: nobody could log in during a Redis outage.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_ip, _split_rate, get_usage
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+from ciel.api.exceptions import RateLimited
+
+logger = logging.getLogger(__name__)
+
+# django-redis wraps connection errors in ConnectionInterrupted; raw clients raise RedisError.
+REDIS_FAILURES = (RedisError, ConnectionInterrupted, OSError)
+
+
+@dataclass(frozen=True)
+class Usage:
+    count: int
+    limit: int
+    retry_after: float
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+class _LocalWindows:
+    """Fixed windows in this process's memory, used only while Redis is unreachable."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, int], int] = {}
+
+    def usage(self, group: str, key: str, rate: str, *, increment: bool) -> Usage:
+        limit, period = _split_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        with self._lock:
+            if len(self._counts) > self.MAX_KEYS:
+                self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
+            slot = (group, key, window)
+            count = self._counts.get(slot, 0) + (1 if increment else 0)
+            self._counts[slot] = count
+        return Usage(count=count, limit=limit, retry_after=(window + 1) * period - now)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+local_windows = _LocalWindows()
+
+
+def usage_get(
+    request: HttpRequest,
+    *,
+    group: str,
+    rate: str,
+    key: str | Callable[[str, HttpRequest], str] = "ip",
+    increment: bool = True,
+) -> Usage | None:
+    """How much of ``rate`` the key has used, counting this call if ``increment``.
+
+    None when limits are switched off (``RATELIMIT_ENABLE=False``).
+    """
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=increment)
+    except REDIS_FAILURES as exc:
+        logger.warning("rate limit %s: Redis unavailable (%s); using local window", group,
+                       type(exc).__name__)  # fmt: skip
+        value = key(group, request) if callable(key) else _get_ip(request)
+        return local_windows.usage(group, value, rate, increment=increment)
+    if usage is None:
+        return None
+    return Usage(count=usage["count"], limit=usage["limit"], retry_after=usage["time_left"])
+
+
+def limit_enforce(
+    request: HttpRequest,
+    *,
+    group: str,
+    rate: str,
+    key: str | Callable[[str, HttpRequest], str] = "ip",
+    increment: bool = True,
+    message: str = "Too many attempts. Try again later.",
+) -> None:
+    """Raise 429 ``rate_limited`` when the key is over ``rate``."""
+    usage = usage_get(request, group=group, rate=rate, key=key, increment=increment)
+    if usage is None:
+        return
+    # Without increment the call only looks: the limit is reached once count equals it.
+    over = usage.exceeded if increment else usage.count >= usage.limit
+    if over:
+        logger.info("rate limited: %s", group)
+        raise RateLimited(message, retry_after=usage.retry_after, limit=usage.limit)
