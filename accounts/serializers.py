@@ -23,7 +23,15 @@ class PublicUserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "handle", "display_name", "bio", "created_at")
+        fields = (
+            "id",
+            "handle",
+            "display_name",
+            "bio",
+            "follower_count",
+            "following_count",
+            "created_at",
+        )
         read_only_fields = fields
 
 

@@ -210,6 +210,10 @@ INVITE_QUOTAS = {
     "verified": env.int("INVITE_QUOTA_VERIFIED", default=200),
 }
 
+# --- Social graph (SPEC §5) ----------------------------------------------------------------------
+
+MAX_FOLLOWING = env.int("MAX_FOLLOWING", default=2000)
+
 # --- IP and account rate limits (django-ratelimit) ----------------------------------------------
 
 # RATELIMIT_ENABLE=False (django-ratelimit's own switch) turns every limit off (SPEC §6).

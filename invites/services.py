@@ -15,6 +15,8 @@ from invites.models import Invite, InviteStatus
 from invites.selectors import invite_quota_for
 from safety.models import TrustReason
 from safety.services import trust_points_record
+from social.models import NotificationType
+from social.services import notification_create
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 12
@@ -87,11 +89,18 @@ def invite_lock_for_redemption(*, code: str) -> Invite:
 
 
 def invite_mark_used(*, invite: Invite, invitee: User) -> Invite:
-    """Record the invite tree (inviter → invitee) and credit the inviter's +10 trust points."""
+    """Record the invite tree (inviter → invitee), credit the inviter's +10 trust points and
+    tell them who joined."""
     invite.used_by = invitee
     invite.used_at = timezone.now()
     invite.save(update_fields=["used_by", "used_at", "updated_at"])
     trust_points_record(
         user=invite.created_by, reason=TrustReason.INVITEE_SIGNED_UP, source_id=invite.pk
+    )
+    notification_create(
+        recipient=invite.created_by,
+        actor=invitee,
+        type=NotificationType.INVITE_USED,
+        object_id=invite.pk,
     )
     return invite

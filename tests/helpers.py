@@ -6,8 +6,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -102,3 +104,25 @@ def assert_error(response, status: int, code: str) -> dict:
     assert error["code"] == code, error
     assert error["message"]
     return error
+
+
+def run_concurrently(functions: list[Callable[[], Any]]) -> list[Any]:
+    """Run the functions in parallel threads, released together; each gets its own DB connection.
+
+    Returns their results (or the exceptions they raised) in order.
+    """
+    from django.db import connection
+
+    barrier = threading.Barrier(len(functions))
+
+    def run(function: Callable[[], Any]) -> Any:
+        try:
+            barrier.wait(timeout=30)
+            return function()
+        except Exception as exc:
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(functions)) as pool:
+        return list(pool.map(run, functions))

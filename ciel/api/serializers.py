@@ -9,6 +9,7 @@ from rest_framework import serializers
 STRICT_TYPES: tuple[tuple[type[serializers.Field], tuple[type, ...], str], ...] = (
     (serializers.BooleanField, (bool,), "a boolean"),
     (serializers.CharField, (str,), "a string"),
+    (serializers.UUIDField, (str,), "a UUID string"),
     (serializers.IntegerField, (int,), "an integer"),
     (serializers.ListField, (list,), "a list"),
     (serializers.DictField, (dict,), "an object"),
@@ -36,5 +37,11 @@ def _wrong_type(field: serializers.Field, value: Any) -> str | None:
         if isinstance(field, field_class):
             if isinstance(value, bool) and bool not in types:
                 return description
-            return None if isinstance(value, types) else description
+            if not isinstance(value, types):
+                return description
+            if isinstance(field, serializers.ListField) and isinstance(value, list):
+                item_problems = {_wrong_type(field.child, item) for item in value} - {None}
+                if item_problems:
+                    return f"a list of items that are each {item_problems.pop()}"
+            return None
     return None
