@@ -103,6 +103,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Denormalised counts, changed with F() in the transaction that adds or removes the rows.
     follower_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
+    post_count = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the moderation console.")
     trust_level = models.CharField(

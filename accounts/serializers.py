@@ -30,6 +30,7 @@ class PublicUserSerializer(serializers.ModelSerializer):
             "bio",
             "follower_count",
             "following_count",
+            "post_count",
             "created_at",
         )
         read_only_fields = fields

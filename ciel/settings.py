@@ -210,6 +210,15 @@ INVITE_QUOTAS = {
     "verified": env.int("INVITE_QUOTA_VERIFIED", default=200),
 }
 
+# --- Media (SPEC §9) ------------------------------------------------------------------------------
+
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=20 * 1024 * 1024)
+MEDIA_UPLOAD_EXPIRY_SECONDS = env.int("MEDIA_UPLOAD_EXPIRY_SECONDS", default=5 * 60)
+# Decompression bombs: a 99-byte PNG can claim 20000×20000 pixels (1.6 GB of RGBA).
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=50_000_000)
+# Without a CDN, variant URLs are presigned GETs on the private bucket, valid this long.
+MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=60 * 60)
+
 # --- Social graph (SPEC §5) ----------------------------------------------------------------------
 
 MAX_FOLLOWING = env.int("MAX_FOLLOWING", default=2000)

@@ -1,1 +1,143 @@
-"""Models of the posts app."""
+"""Posts, their media, likes and comments (SPEC §8)."""
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import User
+
+CAPTION_MAX_LENGTH = 2200
+COMMENT_MAX_LENGTH = 1000
+MAX_MEDIA_PER_POST = 10
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public"
+    FOLLOWERS = "followers"
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    """The visibility vocabulary every read of posts goes through (STYLE.md)."""
+
+    def visible_to(self, viewer: User) -> "PostQuerySet":
+        """Posts the viewer may see: not removed (staff excepted), no block between author and
+        viewer, and followers-only posts to the author and their followers (staff excepted)."""
+        from social.selectors import blocked_ids_for, following_ids_for
+
+        posts = self.exclude(author_id__in=blocked_ids_for(viewer.pk))
+        if viewer.is_staff:
+            return posts
+        return posts.filter(removed_at__isnull=True).filter(
+            Q(visibility=Visibility.PUBLIC)
+            | Q(author_id=viewer.pk)
+            | Q(author_id__in=following_ids_for(viewer.pk))
+        )
+
+
+class Post(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
+    caption = models.TextField(max_length=CAPTION_MAX_LENGTH, blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    # Set by a moderator; a removed post is 404 to everyone but staff.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar = [
+            # A user's posts newest first: the profile timeline and the home feed's per-author
+            # "newest N" scans (keyset on created_at, id).
+            models.Index(fields=["author", "-created_at", "-id"], name="post_author_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.pk} by {self.author_id}"
+
+
+class PostMedia(models.Model):
+    """A media item's place in a post; an item belongs to at most one post."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media_links")
+    media = models.OneToOneField(
+        "media.MediaItem", on_delete=models.PROTECT, related_name="post_link"
+    )
+    position = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("position",)
+        constraints: ClassVar = [
+            # Also the index that loads a post's media in order.
+            models.UniqueConstraint(fields=["post", "position"], name="post_media_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"media {self.media_id} at {self.position} of {self.post_id}"
+
+
+class Like(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            # One like per user and post; also the index of "did I like this".
+            models.UniqueConstraint(fields=["user", "post"], name="like_once"),
+        ]
+        indexes: ClassVar = [
+            # Deleting a post's likes, and counting them in tests.
+            models.Index(fields=["post"], name="like_post_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.post_id}"
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def visible_to(self, viewer: User) -> "CommentQuerySet":
+        from social.selectors import blocked_ids_for
+
+        comments = self.exclude(author_id__in=blocked_ids_for(viewer.pk))
+        return comments if viewer.is_staff else comments.filter(removed_at__isnull=True)
+
+
+class Comment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar = [
+            # A post's comments, oldest first (keyset on created_at, id).
+            models.Index(fields=["post", "created_at", "id"], name="comment_post_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.post_id}"

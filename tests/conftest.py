@@ -1,10 +1,11 @@
 """Shared fixtures: real PostgreSQL, Redis (db 15) and the local S3/SQS server of `make test`."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -101,6 +102,7 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group, so kill() takes the pool too
         )  # fmt: skip
         threading.Thread(target=self._read_output, daemon=True).start()
 
@@ -116,7 +118,14 @@ class WorkerProcess:
             self.stop()
             pytest.fail("Celery worker did not start:\n" + "\n".join(self.lines[-30:]))
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once, as a crash or an OOM kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
@@ -126,10 +135,23 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
-    """A worker process that sees the test database, Redis db and queues."""
+def start_worker(transactional_db) -> Iterator[Callable[[], WorkerProcess]]:
+    """Start worker processes that see the test database, Redis db and queues; all are stopped
+    at the end of the test."""
     env = dict(os.environ, DATABASE_URL=_database_url(), DJANGO_SETTINGS_MODULE="ciel.settings")
-    worker = WorkerProcess(env)
-    worker.wait_until_ready()
-    yield worker
-    worker.stop()
+    workers: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(env)
+        workers.append(worker)
+        worker.wait_until_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker(start_worker) -> WorkerProcess:
+    return start_worker()

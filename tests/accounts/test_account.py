@@ -7,7 +7,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Session
-from tests.factories import InviteFactory, UserFactory
+from posts.models import Comment
+from tests.factories import InviteFactory, MediaFactory, PostFactory, UserFactory
 from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
@@ -113,8 +114,17 @@ def test_profiles_need_a_login():
     assert_error(APIClient().get("/api/v1/users/other_one"), 401, "not_authenticated")
 
 
-def _path_values(other, own_invite) -> dict[str, str]:
-    return {"handle": other.handle, "code": own_invite.code, "id": str(other.pk)}
+def _path_values(user, other, own_invite) -> dict[str, str]:
+    """A value for every path parameter in the schema, pointing at objects near other users."""
+    post = PostFactory(author=other)
+    comment = Comment.objects.create(post=post, author=other, body="hello")
+    return {
+        "handle": other.handle,
+        "code": own_invite.code,
+        "post_id": str(post.pk),
+        "comment_id": str(comment.pk),
+        "media_id": str(MediaFactory(owner=user).pk),
+    }
 
 
 def test_no_endpoint_shows_another_users_email(user):
@@ -125,7 +135,7 @@ def test_no_endpoint_shows_another_users_email(user):
     InviteFactory(created_by=user)
     Session.objects.create(user=other, last_used_at=other.created_at)
     schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    values = _path_values(other, own_invite)
+    values = _path_values(user, other, own_invite)
     client = client_for(user)
     walked = []
 

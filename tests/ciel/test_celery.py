@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.db import transaction
 
+from ciel import aws
 from ciel.tasks import worker_heartbeat_get, worker_heartbeat_task
 from tests.helpers import wait_for
 
@@ -53,3 +54,25 @@ def test_task_queued_in_a_rolled_back_transaction_never_runs(celery_worker):
     assert wait_for(lambda: worker_heartbeat_get(committed))
     assert worker_heartbeat_get(rolled_back) is None
     assert not any(rolled_back in line for line in celery_worker.lines)
+
+
+@pytest.mark.django_db
+def test_a_message_no_worker_can_finish_ends_in_the_dead_letter_queue():
+    """Five receives without an ack (five crashed workers) move a message to the DLQ."""
+    sqs = aws.sqs_client()
+    queue_url = sqs.get_queue_url(QueueName=aws.queue_name("media"))["QueueUrl"]
+    dead_url = sqs.get_queue_url(QueueName=aws.queue_name("media") + "-dlq")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=queue_url)
+    sqs.purge_queue(QueueUrl=dead_url)
+    sqs.send_message(QueueUrl=queue_url, MessageBody="poison")
+
+    receives = 0
+    for _ in range(10):
+        got = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0, WaitTimeSeconds=1)
+        if not got.get("Messages"):
+            break
+        receives += 1
+
+    assert receives == 5
+    dead = sqs.receive_message(QueueUrl=dead_url, WaitTimeSeconds=1)
+    assert [message["Body"] for message in dead["Messages"]] == ["poison"]
