@@ -11,8 +11,9 @@ from accounts.tokens import TokenError, access_token_decode
 
 
 class PasetoAuthentication(authentication.BaseAuthentication):
-    """Every request loads the user, so a deactivated user (or, later, a banned one) or a
-    token issued before "logout all" is refused on the next request, not when it expires."""
+    """Every request loads the user through the token's session, in one query, so a
+    deactivated user and a revoked session (logout, logout all, refresh-token reuse, password
+    change) are refused on the next request, not when the token expires."""
 
     keyword = "Bearer"
 
@@ -31,14 +32,15 @@ class PasetoAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.", code="token_invalid") from exc
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(str(exc), code=exc.code) from exc
-        user = User.objects.filter(pk=claims.user_id).first()
-        if user is None or not user.is_active:
+        user = User.objects.filter(
+            pk=claims.user_id,
+            is_active=True,
+            sessions__pk=claims.session_id,
+            sessions__revoked_at__isnull=True,
+        ).first()
+        if user is None:
             raise exceptions.AuthenticationFailed(
-                "This account is not active.", code="token_invalid"
-            )
-        if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after:
-            raise exceptions.AuthenticationFailed(
-                "This session has been signed out.", code="token_invalid"
+                "This session has ended or the account is not active.", code="token_invalid"
             )
         return user, token
 

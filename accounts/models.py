@@ -109,8 +109,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     trust_level = models.CharField(
         max_length=10, choices=TrustLevel.choices, default=TrustLevel.NEW
     )
-    # Access tokens issued before this moment stop working (logout all, password change).
-    tokens_valid_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

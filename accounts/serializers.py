@@ -8,6 +8,7 @@ from accounts.models import (
     HANDLE_MIN_LENGTH,
     User,
     handle_pattern_validator,
+    normalize_email,
     validate_handle_not_reserved,
 )
 from ciel.api.serializers import InputSerializer
@@ -80,9 +81,20 @@ class HandleField(serializers.CharField):
         return super().to_internal_value(data).lower()
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email as it will be stored (lowercased), checked again after lowercasing: some
+    characters lowercase to two ("İ"), which could push a valid address over 254."""
+
+    def to_internal_value(self, data):
+        value = normalize_email(super().to_internal_value(data))
+        if len(value) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return value
+
+
 class SignupInputSerializer(InputSerializer):
     invite_code = serializers.CharField(min_length=12, max_length=12)
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField(max_length=254)
     handle = HandleField()
     password = serializers.CharField(
         max_length=PASSWORD_MAX_LENGTH, write_only=True, trim_whitespace=False

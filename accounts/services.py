@@ -47,6 +47,11 @@ class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
 
 
+class WrongCurrentPassword(ValidationError):
+    def __init__(self) -> None:
+        super().__init__({"current_password": ["The current password is incorrect."]})
+
+
 class InvalidRefreshToken(AuthenticationFailed):
     default_detail = "This refresh token is not valid. Log in again."
     default_code = "token_invalid"
@@ -64,7 +69,7 @@ def _refresh_token_add(session: Session) -> str:
 
 
 def _pair_for(session: Session, refresh_token: str) -> TokenPair:
-    access_token, access_expires_at = access_token_issue(session.user_id)
+    access_token, access_expires_at = access_token_issue(session.user_id, session.pk)
     return TokenPair(
         user=session.user,
         session=session,
@@ -205,10 +210,12 @@ def session_logout(*, refresh_token: str) -> None:
 
 @transaction.atomic
 def sessions_revoke_all(*, user: User, reason: Session.RevokeReason) -> int:
-    """End every session of the user, refresh and access tokens alike. Returns how many."""
+    """End every session of the user, refresh and access tokens alike. Returns how many.
+
+    A refresh in flight holds its session's row lock, so this UPDATE waits for it and then
+    revokes the session it just renewed: no token outlives the revocation.
+    """
     now = timezone.now()
-    User.objects.filter(pk=user.pk).update(tokens_valid_after=now)
-    user.tokens_valid_after = now
     revoked = (
         Session.objects.active()
         .filter(user=user)
@@ -223,7 +230,7 @@ def password_change(
 ) -> TokenPair:
     """Change the password, end every session, and start a new one for the caller."""
     if not user.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is incorrect."]})
+        raise WrongCurrentPassword()
     _password_check_rules(new_password, user)
     user.set_password(new_password)
     with transaction.atomic():

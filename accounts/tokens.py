@@ -21,6 +21,8 @@ from pyseto import Key, Token
 
 TOKEN_TYPE_ACCESS = "access"  # noqa: S105 — a claim value, not a secret
 PREFIX = "v4.local."
+# Ours are about 500 characters; anything far longer is not ours, and is not parsed.
+MAX_TOKEN_LENGTH = 2048
 
 
 class TokenError(Exception):
@@ -34,6 +36,7 @@ class TokenError(Exception):
 @dataclass(frozen=True)
 class AccessClaims:
     user_id: uuid.UUID
+    session_id: uuid.UUID
     issued_at: datetime.datetime
     expires_at: datetime.datetime
     token_id: str
@@ -53,13 +56,18 @@ def _verification_keys() -> dict[str, Any]:
     return _keyring(tuple(settings.PASETO_KEYS))[1]
 
 
-def access_token_issue(user_id: uuid.UUID) -> tuple[str, datetime.datetime]:
-    """A new access token for the user, and when it expires."""
+def access_token_issue(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, datetime.datetime]:
+    """A new access token for the user's session, and when it expires.
+
+    The session id (``sid``) ties the token to its session: revoking the session (logout,
+    refresh-token reuse, password change, ban) ends the token on the next request.
+    """
     now = timezone.now()
     expires_at = now + datetime.timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
     key = _signing_key()
     payload = {
         "sub": str(user_id),
+        "sid": str(session_id),
         "iat": now.isoformat(),
         "exp": expires_at.isoformat(),
         "iss": settings.PASETO_ISSUER,
@@ -75,6 +83,8 @@ def access_token_decode(token: str) -> AccessClaims:
     """The claims of a valid access token; TokenError for anything else."""
     if not token.startswith(PREFIX):
         raise TokenError("Unsupported token version or purpose.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError("Invalid token.")
     key = _key_for(token)
     try:
         payload = json.loads(bytes(pyseto.decode(key, token).payload))  # type: ignore[arg-type]
@@ -88,7 +98,7 @@ def access_token_decode(token: str) -> AccessClaims:
 def _key_for(token: str) -> Any:
     try:
         footer = json.loads(bytes(Token.new(token).footer or b"{}"))  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise TokenError("Invalid token.") from exc
     key_id = footer.get("kid") if isinstance(footer, dict) else None
     key = _verification_keys().get(key_id) if isinstance(key_id, str) else None
@@ -113,10 +123,12 @@ def _checked_claims(payload: dict[str, Any]) -> AccessClaims:
         raise TokenError("Not an access token.")
     try:
         user_id = uuid.UUID(str(payload.get("sub")))
+        session_id = uuid.UUID(str(payload.get("sid")))
     except ValueError as exc:
-        raise TokenError("Invalid token subject.") from exc
+        raise TokenError("Invalid token subject or session.") from exc
     return AccessClaims(
         user_id=user_id,
+        session_id=session_id,
         issued_at=issued_at,
         expires_at=expires_at,
         token_id=str(payload.get("jti", "")),

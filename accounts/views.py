@@ -27,7 +27,7 @@ from accounts.serializers import (
 from ciel.api.input import validated_input
 from ciel.api.network import client_ip
 from ciel.api.schema import error_response
-from safety.ratelimit import limit_enforce, usage_get
+from safety.ratelimit import attempt_reserve, limit_enforce
 
 TOO_MANY_LOGINS = "Too many login attempts. Try again later."
 RATE_LIMITED = error_response("`rate_limited`: see Retry-After.")
@@ -90,23 +90,16 @@ class LoginView(PublicAuthView):
         )
         data = validated_input(LoginInputSerializer, request)
         email = normalize_email(data["email"])
-
-        def email_key(group: str, _request: object) -> str:
-            return email
-
-        failures = {
-            "group": "login:email-failures",
-            "rate": settings.LOGIN_FAILURE_RATE_PER_EMAIL,
-            "key": email_key,
-        }
-        limit_enforce(request, **failures, increment=False, message=TOO_MANY_LOGINS)
-        try:
-            pair = services.session_login(
-                email=email, password=data["password"], client=client_info(request)
-            )
-        except services.InvalidCredentials:
-            usage_get(request, **failures, increment=True)
-            raise
+        attempt = attempt_reserve(
+            group="login:email",
+            identity=email,
+            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
+            message=TOO_MANY_LOGINS,
+        )
+        pair = services.session_login(
+            email=email, password=data["password"], client=client_info(request)
+        )
+        attempt.release()  # only failures count toward the per-account limit
         return token_response(pair)
 
 
@@ -125,8 +118,9 @@ class RefreshView(PublicAuthView):
         return token_response(services.session_refresh(refresh_token=data["refresh_token"]))
 
 
-class LogoutView(APIView):
-    permission_classes = [AllowAny]
+class LogoutView(PublicAuthView):
+    """Logging out one session needs only its refresh token: the access token a client holds
+    when the user taps "log out" has often expired, and must not stop the logout."""
 
     @extend_schema(
         operation_id="auth_logout",
@@ -140,10 +134,11 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         data = validated_input(LogoutInputSerializer, request)
         if data["all"]:
-            if not request.user.is_authenticated:
+            authenticated = PasetoAuthentication().authenticate(request)
+            if authenticated is None:
                 raise NotAuthenticated("Logging out everywhere needs an access token.")
             services.sessions_revoke_all(
-                user=request_user(request), reason=Session.RevokeReason.LOGOUT_ALL
+                user=authenticated[0], reason=Session.RevokeReason.LOGOUT_ALL
             )
         else:
             services.session_logout(refresh_token=data["refresh_token"])
@@ -180,10 +175,23 @@ class PasswordChangeView(APIView):
         description="Change the password. Every session ends; the response starts a new one.",
     )
     def post(self, request: Request) -> Response:
+        user = request_user(request)
         data = validated_input(PasswordChangeInputSerializer, request)
-        pair = services.password_change(
-            user=request_user(request), **data, client=client_info(request)
+        # Wrong current passwords count like failed logins, so a stolen access token cannot
+        # be used to guess the password.
+        attempt = attempt_reserve(
+            group="password:user",
+            identity=str(user.pk),
+            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
         )
+        try:
+            pair = services.password_change(user=user, **data, client=client_info(request))
+        except services.WrongCurrentPassword:
+            raise
+        except Exception:
+            attempt.release()
+            raise
+        attempt.release()
         return token_response(pair)
 
 

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.admin import rate_limited_admin_login
 from ciel.api import errors
 from ciel.views import HealthzView, ReadyzView
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
     path("metrics", ExportToDjangoView, name="metrics"),
+    path("admin/login/", rate_limited_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     # Unknown API paths answer the JSON envelope even with DEBUG on.
     re_path(r"^api/", errors.not_found),

@@ -4,9 +4,15 @@ django-ratelimit counts in the ``ratelimit`` cache (Redis, errors raised). When 
 limits must still hold — these are the endpoints a password-guessing attack hits — so each
 process falls back to its own strict in-memory window with the same rate. Why not fail open:
 login and signup are exactly where an attacker would wait for Redis to fall over. Why not fail
-closed: nobody could log in during a Redis outage.
+closed: nobody could log in during a Redis outage. The cost: during an outage the effective
+limit is the rate times the number of API processes.
+
+Failed-attempt limits (wrong passwords per account) use ``attempt_reserve`` instead of
+django-ratelimit: the attempt is counted *before* the password is hashed and given back when it
+succeeds, so parallel guesses cannot all pass a check made before any of them failed.
 """
 
+import hashlib
 import logging
 import threading
 import time
@@ -14,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_ip, _split_rate, get_usage
@@ -55,10 +62,21 @@ class _LocalWindows:
         with self._lock:
             if len(self._counts) > self.MAX_KEYS:
                 self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
+            if len(self._counts) > self.MAX_KEYS:
+                # Still full within one window (a flood of distinct keys): forget the oldest
+                # half rather than grow without bound. Those keys restart from zero.
+                self._counts = dict(list(self._counts.items())[self.MAX_KEYS // 2 :])
             slot = (group, key, window)
             count = self._counts.get(slot, 0) + (1 if increment else 0)
             self._counts[slot] = count
         return Usage(count=count, limit=limit, retry_after=(window + 1) * period - now)
+
+    def release(self, group: str, key: str, rate: str) -> None:
+        _, period = _split_rate(rate)
+        slot = (group, key, int(time.time() // period))
+        with self._lock:
+            if self._counts.get(slot, 0) > 0:
+                self._counts[slot] -= 1
 
     def clear(self) -> None:
         with self._lock:
@@ -112,3 +130,50 @@ def limit_enforce(
     if over:
         logger.info("rate limited: %s", group)
         raise RateLimited(message, retry_after=usage.retry_after, limit=usage.limit)
+
+
+@dataclass
+class Attempt:
+    """A counted attempt; ``release()`` gives the slot back when the attempt succeeded."""
+
+    group: str
+    identity: str
+    rate: str
+    cache_key: str | None = None
+    local: bool = False
+
+    def release(self) -> None:
+        if self.local:
+            local_windows.release(self.group, self.identity, self.rate)
+        elif self.cache_key is not None:
+            try:
+                caches[settings.RATELIMIT_USE_CACHE].decr(self.cache_key)
+            except (*REDIS_FAILURES, ValueError):
+                pass  # the window expired meanwhile, or Redis is gone: nothing to give back
+
+
+def attempt_reserve(
+    *, group: str, identity: str, rate: str, message: str = "Too many attempts."
+) -> Attempt:
+    """Count one attempt for ``identity`` atomically, and raise 429 if it is over ``rate``."""
+    attempt = Attempt(group=group, identity=identity, rate=rate)
+    if not settings.RATELIMIT_ENABLE:
+        return attempt
+    limit, period = _split_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    digest = hashlib.sha256(identity.encode()).hexdigest()  # no emails in Redis keys
+    attempt.cache_key = f"attempts:{group}:{digest}:{window}"
+    try:
+        cache = caches[settings.RATELIMIT_USE_CACHE]
+        cache.add(attempt.cache_key, 0, period + 5)
+        count = cache.incr(attempt.cache_key)
+    except REDIS_FAILURES as exc:
+        logger.warning("attempt limit %s: Redis unavailable (%s); using local window", group,
+                       type(exc).__name__)  # fmt: skip
+        attempt.local = True
+        count = local_windows.usage(group, identity, rate, increment=True).count
+    if count > limit:
+        logger.info("rate limited: %s", group)
+        raise RateLimited(message, retry_after=(window + 1) * period - now, limit=limit)
+    return attempt

@@ -25,12 +25,13 @@ python manage.py migrate --no-input -v 0
 python manage.py setup_aws
 # One user, with an access token for the authenticated operations.
 token=$(python manage.py shell -v 0 -c '
-from accounts.models import User
+from django.utils import timezone
+from accounts.models import Session, User
 from accounts.tokens import access_token_issue
 user = User.objects.filter(email="fuzz@ciel.localhost").first() or User.objects.create_user(
     email="fuzz@ciel.localhost", handle="fuzz_user", password=None)
-User.objects.filter(pk=user.pk).update(tokens_valid_after=None)
-print(access_token_issue(user.pk)[0])')
+session = Session.objects.create(user=user, last_used_at=timezone.now())
+print(access_token_issue(user.pk, session.pk)[0])')
 
 log=$(mktemp)
 # No request-line limit here: the fuzzer's long query strings are for the app to answer, not for

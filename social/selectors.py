@@ -88,18 +88,20 @@ def relationship_get(*, viewer: User, handle: str) -> Relationship | None:
 
 
 def follower_list(*, viewer: User, target: User) -> QuerySet[Follow]:
-    """Who follows the target, newest first, minus anyone in a block with the viewer."""
+    """Who follows the target, newest first, minus deactivated accounts and anyone in a block
+    with the viewer."""
     return (
-        Follow.objects.filter(followee=target)
+        Follow.objects.filter(followee=target, follower__is_active=True)
         .exclude(follower_id__in=blocked_ids_for(viewer.pk))
         .select_related("follower")
     )
 
 
 def following_list(*, viewer: User, target: User) -> QuerySet[Follow]:
-    """Whom the target follows, newest first, minus anyone in a block with the viewer."""
+    """Whom the target follows, newest first, minus deactivated accounts and anyone in a block
+    with the viewer."""
     return (
-        Follow.objects.filter(follower=target)
+        Follow.objects.filter(follower=target, followee__is_active=True)
         .exclude(followee_id__in=blocked_ids_for(viewer.pk))
         .select_related("followee")
     )

@@ -36,10 +36,15 @@ def _target(handle: str) -> User:
     return user
 
 
-def _relationship_response(viewer: User, handle: str) -> Response:
+def _relationship_response(viewer: User, handle: str, *, after_write: bool = False) -> Response:
     relationship = selectors.relationship_get(viewer=viewer, handle=handle)
-    # A user who blocked the viewer is hidden from them, here as everywhere (SPEC §5).
-    if relationship is None or relationship.blocked_by:
+    if relationship is None:
+        raise NotFound()
+    # A user who blocked the viewer is hidden from them (SPEC §5): reading the relationship is
+    # a 404. After a write that went through (an unfollow, a block of one's own) the answer is
+    # the state, not a 404 that would make an idempotent retry look like a failure; a follow
+    # across the block says `blocked` (409) anyway, as the spec wants.
+    if relationship.blocked_by and not after_write:
         raise NotFound()
     return Response(RelationshipSerializer(relationship).data)
 
@@ -70,7 +75,7 @@ class FollowView(APIView):
     def post(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         services.follow_create(follower=viewer, followee=_target(handle))
-        return _relationship_response(viewer, handle)
+        return _relationship_response(viewer, handle, after_write=True)
 
     @extend_schema(
         operation_id="user_unfollow",
@@ -81,7 +86,7 @@ class FollowView(APIView):
     def delete(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         services.follow_delete(follower=viewer, followee=_target(handle))
-        return _relationship_response(viewer, handle)
+        return _relationship_response(viewer, handle, after_write=True)
 
 
 class BlockView(APIView):
@@ -100,7 +105,7 @@ class BlockView(APIView):
     def post(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         services.block_create(blocker=viewer, blocked=_target(handle))
-        return _relationship_response(viewer, handle)
+        return _relationship_response(viewer, handle, after_write=True)
 
     @extend_schema(
         operation_id="user_unblock",
@@ -111,7 +116,7 @@ class BlockView(APIView):
     def delete(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         services.block_delete(blocker=viewer, blocked=_target(handle))
-        return _relationship_response(viewer, handle)
+        return _relationship_response(viewer, handle, after_write=True)
 
 
 class FollowerListView(ListAPIView):

@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import Session, User
 from accounts.tokens import access_token_issue
 
 
@@ -89,9 +90,13 @@ class ThrowawayServer:
             self.process.wait(timeout=10)
 
 
+def session_for(user: User) -> Session:
+    return Session.objects.create(user=user, last_used_at=timezone.now())
+
+
 def client_for(user: User, *, ip: str = "127.0.0.1") -> APIClient:
-    """A client holding a fresh access token for the user."""
-    token, _ = access_token_issue(user.pk)
+    """A client holding a fresh access token for a new session of the user."""
+    token, _ = access_token_issue(user.pk, session_for(user).pk)
     client = APIClient(REMOTE_ADDR=ip)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

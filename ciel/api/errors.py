@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -97,8 +98,13 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _json_error(403, "permission_denied", "You do not have permission to do this.")
 
 
+@csrf_exempt  # also the catch-all of unknown /api/ paths, which any method may reach
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_error(404, "not_found", "Not found.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return _json_error(403, "permission_denied", "The request's CSRF check failed.")
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

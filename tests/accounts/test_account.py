@@ -57,7 +57,6 @@ def test_patch_cannot_touch_privileged_fields(user, user_client):
             "handle": "new_handle",
             "password": "owned",
             "id": "00000000-0000-0000-0000-000000000000",
-            "tokens_valid_after": None,
             "bio": "only this changes",
         },
     )

@@ -81,6 +81,9 @@ def test_reusing_a_rotated_refresh_token_revokes_the_family(user):
     assert_error(reuse, 401, "token_invalid")
     # The newest token of the family stops working too: the thief and the owner both log in again.
     assert_error(refresh(second["refresh_token"]), 401, "token_invalid")
+    # And so do the access tokens issued to the family.
+    for access_token in (first["access_token"], second["access_token"]):
+        assert_error(bearer(access_token).get(ACCOUNT), 401, "token_invalid")
     session = Session.objects.get(user=user)
     assert session.revoke_reason == Session.RevokeReason.REUSE
 
@@ -154,7 +157,20 @@ def test_logout_ends_that_session_only(user):
 
     assert response.status_code == 204
     assert_error(refresh(phone["refresh_token"]), 401, "token_invalid")
+    assert_error(bearer(phone["access_token"]).get(ACCOUNT), 401, "token_invalid")
+    assert bearer(laptop["access_token"]).get(ACCOUNT).status_code == 200
     assert refresh(laptop["refresh_token"]).status_code == 200
+
+
+def test_logout_works_with_an_expired_access_token(settings, user):
+    tokens = login(user).json()
+    settings.ACCESS_TOKEN_TTL_SECONDS = -1
+    expired = login(user).json()["access_token"]
+
+    response = bearer(expired).post(LOGOUT, {"refresh_token": tokens["refresh_token"]})
+
+    assert response.status_code == 204
+    assert_error(refresh(tokens["refresh_token"]), 401, "token_invalid")
 
 
 def test_logout_with_an_unknown_token_is_harmless():
@@ -283,3 +299,45 @@ def test_with_redis_down_the_login_limit_still_holds_in_process(settings, user, 
     assert statuses == [200] * 10
     assert_error(eleventh, 429, "rate_limited")
     assert password_hashes.calls == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_cannot_exceed_the_per_email_limit(password_hashes):
+    from tests.factories import UserFactory
+    from tests.helpers import run_concurrently
+
+    victim = UserFactory()
+    password_hashes.reset()
+
+    statuses = run_concurrently(
+        [
+            lambda number=number: (
+                login(victim, ip=f"198.18.0.{number}", password="guess").status_code
+            )
+            for number in range(1, 25)
+        ]
+    )
+
+    assert statuses.count(401) == 10
+    assert statuses.count(429) == 14
+    assert password_hashes.calls == 10
+
+
+def test_wrong_current_passwords_are_limited_like_failed_logins(user, password_hashes):
+    from tests.helpers import client_for
+
+    client = client_for(user)
+    body = {"current_password": "guess", "new_password": "an entirely new passphrase"}
+    statuses = [client.post("/api/v1/account/password", body).status_code for _ in range(10)]
+    password_hashes.reset()
+
+    response = client.post(
+        "/api/v1/account/password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "an entirely new passphrase"},
+    )
+
+    assert statuses == [400] * 10
+    assert_error(response, 429, "rate_limited")
+    assert password_hashes.calls == 0
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)

@@ -106,6 +106,7 @@ def test_signup_refuses_a_code_that_cannot_be_redeemed(api_client, make_invite, 
         ("handle", "admin"),
         ("handle", "Moderator"),
         ("email", "not-an-email"),
+        ("email", "\u0130" * 240 + "@example.com"),  # 252 chars, 492 once lowercased
         ("email", ""),
         ("display_name", "x" * 51),
         ("password", "short"),

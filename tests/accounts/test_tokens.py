@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import access_token_issue
 from tests.conftest import REPO_ROOT
-from tests.helpers import assert_error
+from tests.factories import UserFactory
+from tests.helpers import assert_error, session_for
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,7 @@ def forge(settings, user, *, key=None, footer=None, drop=(), version=4, **claims
     now = timezone.now()
     payload = {
         "sub": str(user.pk),
+        "sid": str(session_for(user).pk),
         "iat": now.isoformat(),
         "exp": (now + datetime.timedelta(minutes=15)).isoformat(),
         "iss": settings.PASETO_ISSUER,
@@ -59,7 +61,7 @@ def test_a_valid_token_is_accepted(settings, user):
 
 
 def test_the_footer_names_the_key(settings, user):
-    token, _ = access_token_issue(user.pk)
+    token, _ = access_token_issue(user.pk, session_for(user).pk)
 
     footer = json.loads(pyseto.Token.new(token).footer)
     assert footer == {"kid": Key.from_paserk(settings.PASETO_KEYS[0]).to_paserk_id()}
@@ -95,6 +97,13 @@ NEGATIVE = {
     ),
     "unknown sub": (lambda s, u: forge(s, u, sub=str(uuid.uuid4())), "token_invalid"),
     "sub not a uuid": (lambda s, u: forge(s, u, sub="root"), "token_invalid"),
+    "no sid": (lambda s, u: forge(s, u, drop=["sid"]), "token_invalid"),
+    "unknown sid": (lambda s, u: forge(s, u, sid=str(uuid.uuid4())), "token_invalid"),
+    "sid of another user": (
+        lambda s, u: forge(s, u, sid=str(session_for(UserFactory()).pk)),
+        "token_invalid",
+    ),
+    "far too long": (lambda s, u: forge(s, u, jti="x" * 5000), "token_invalid"),
     "unknown key id": (
         lambda s, u: forge(s, u, key=Key.new(4, "local", os.urandom(32))),
         "token_invalid",
@@ -171,12 +180,13 @@ def test_no_token_is_401_not_authenticated():
 
 
 def test_after_a_key_rotation_old_tokens_work_until_they_expire(settings, user):
-    old_token, _ = access_token_issue(user.pk)
+    session = session_for(user)
+    old_token, _ = access_token_issue(user.pk, session.pk)
     old_key = settings.PASETO_KEYS[0]
     new_key = new_paserk()
 
     settings.PASETO_KEYS = [new_key, old_key]
-    new_token, _ = access_token_issue(user.pk)
+    new_token, _ = access_token_issue(user.pk, session.pk)
 
     assert get_account(old_token).status_code == 200
     assert get_account(new_token).status_code == 200

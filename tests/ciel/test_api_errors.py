@@ -47,6 +47,8 @@ MALFORMED = [
     pytest.param("OPTIONS", ECHO, b"", None, 405, "method_not_allowed", id="options"),
     pytest.param("PUT", "/healthz", b"{}", JSON, 405, "method_not_allowed", id="put-healthz"),
     pytest.param("GET", "/api/v1/account", b"", None, 401, "not_authenticated", id="no-token"),
+    pytest.param("DELETE", "/api/v1/posts/not-a-uuid", b"", None, 404, "not_found", id="bad-id"),
+    pytest.param("PATCH", "/api/v1/nothing", b"{}", JSON, 404, "not_found", id="patch-unknown"),
     pytest.param("POST", LOGIN, b"[1]", JSON, 400, "validation_error", id="list-body"),
     pytest.param("POST", LOGIN, DEEP_ARRAY, JSON, 400, "validation_error", id="deep-login"),
     pytest.param(
@@ -57,7 +59,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("method", "path", "body", "content_type", "status", "code"), MALFORMED)
 def test_malformed_requests_get_the_envelope(method, path, body, content_type, status, code):
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     extra = {"content_type": content_type} if content_type else {}
     response = client.generic(method, path, body, **extra)
 

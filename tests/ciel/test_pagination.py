@@ -110,6 +110,23 @@ def test_tampered_cursor_is_a_validation_error(users, cursor):
     assert response.json()["error"]["fields"] == {"cursor": ["Invalid cursor."]}
 
 
+def test_a_crafted_or_edited_cursor_is_refused(users):
+    import base64
+    import json
+
+    client = Client()
+    real = client.get("/api/v1/test/users", {"limit": 5}).json()["next_cursor"]
+    crafted = base64.urlsafe_b64encode(
+        json.dumps(["2026-01-01T00:00:00+20:00", "00000000-0000-0000-0000-000000000000"]).encode()
+    ).decode()
+    edited = real[:3] + ("A" if real[3] != "A" else "B") + real[4:]
+
+    for cursor in (crafted, edited, real + "x", "[" * 5000):
+        response = client.get("/api/v1/test/users", {"cursor": cursor})
+        assert response.status_code == 400, cursor
+        assert response.json()["error"]["fields"] == {"cursor": ["Invalid cursor."]}
+
+
 def test_a_page_costs_one_query_whatever_its_size(users, django_assert_num_queries):
     client = Client()
     with django_assert_num_queries(1):

@@ -152,3 +152,17 @@ def test_100_trials_of_a_concurrent_block_and_follow_leave_no_follow_across_a_bl
             assert user.following_count == Follow.objects.filter(follower=user).count()
             assert user.follower_count == Follow.objects.filter(followee=user).count()
     assert crossings == 0
+
+
+def test_writes_by_a_blocked_user_answer_with_the_state_not_a_404(pair):
+    viewer, other = pair
+    client_for(viewer).post(block_url(other))
+    blocked_client = client_for(other)
+
+    unfollow = blocked_client.delete("/api/v1/users/viewer_one/follow")
+    block_back = blocked_client.post("/api/v1/users/viewer_one/block")
+    again = blocked_client.post("/api/v1/users/viewer_one/block")
+
+    assert unfollow.status_code == block_back.status_code == again.status_code == 200
+    assert again.json()["blocking"] is True
+    assert Block.objects.filter(blocker=other, blocked=viewer).count() == 1
