@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MOTO_PORT ?= 4566
 
-.PHONY: run test lint schema venv clean
+.PHONY: run test lint schema bench venv clean
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ run: venv
 test: venv
 	$(BIN)/python scripts/check_services.py
 	$(BIN)/python scripts/with_moto.py -- $(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: benchmarks that print figures (they never fail on a slow machine).
+bench: venv
+	$(BIN)/python -m bench.media_processing
 
 lint: venv
 	$(BIN)/ruff check .

@@ -99,6 +99,21 @@ def bucket_ensure() -> SetupStep:
     if settings.AWS_REGION != "us-east-1":  # us-east-1 refuses an explicit LocationConstraint
         arguments["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_REGION}
     client.create_bucket(**arguments)
+    # Browsers upload straight to the bucket with the presigned POST, and read variants from it
+    # when there is no CDN: both are cross-origin requests.
+    client.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["GET", "POST"],
+                    "AllowedOrigins": settings.MEDIA_CORS_ORIGINS,
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
     client.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={

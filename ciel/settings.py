@@ -219,6 +219,8 @@ MEDIA_UPLOAD_EXPIRY_SECONDS = env.int("MEDIA_UPLOAD_EXPIRY_SECONDS", default=5 *
 MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=50_000_000)
 # Without a CDN, variant URLs are presigned GETs on the private bucket, valid this long.
 MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=60 * 60)
+# Web origins allowed to upload to and read from the bucket (CORS, set when setup_aws creates it).
+MEDIA_CORS_ORIGINS = env.list("MEDIA_CORS_ORIGINS", default=["*"])
 
 # --- Social graph (SPEC §5) ----------------------------------------------------------------------
 

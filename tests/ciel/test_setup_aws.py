@@ -53,6 +53,8 @@ def test_creates_the_bucket_and_each_queue_with_a_dead_letter_queue(empty_aws, s
         assert redrive["deadLetterTargetArn"].endswith(f":ciel-test-{queue}-dlq")
         assert int(redrive["maxReceiveCount"]) == 5
         assert int(attributes["VisibilityTimeout"]) == settings.SQS_VISIBILITY_TIMEOUT
+    cors = aws.s3_client().get_bucket_cors(Bucket="ciel-test-media")["CORSRules"][0]
+    assert set(cors["AllowedMethods"]) == {"GET", "POST"}
     assert settings.SQS_VISIBILITY_TIMEOUT > settings.CELERY_TASK_TIME_LIMIT
     assert settings.SQS_VISIBILITY_TIMEOUT > settings.CELERY_MAX_COUNTDOWN
 
