@@ -29,6 +29,7 @@ test: venv
 ## make bench: benchmarks that print figures (they never fail on a slow machine).
 bench: venv
 	$(BIN)/python -m bench.media_processing
+	$(BIN)/python -m bench.trust_recalculation
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,12 +2,14 @@
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.models import User
+from accounts.models import Session, User
 from accounts.tokens import TokenError, access_token_decode
+from ciel.api.exceptions import AccountBanned
 
 
 class PasetoAuthentication(authentication.BaseAuthentication):
@@ -32,13 +34,20 @@ class PasetoAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.", code="token_invalid") from exc
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(str(exc), code=exc.code) from exc
-        user = User.objects.filter(
-            pk=claims.user_id,
-            is_active=True,
-            sessions__pk=claims.session_id,
-            sessions__revoked_at__isnull=True,
-        ).first()
-        if user is None:
+        user = (
+            User.objects.filter(pk=claims.user_id, is_active=True)
+            .annotate(
+                session_live=Exists(
+                    Session.objects.filter(
+                        pk=claims.session_id, user_id=OuterRef("pk"), revoked_at__isnull=True
+                    )
+                )
+            )
+            .first()
+        )
+        if user is not None and user.ban_active():
+            raise AccountBanned(user.banned_until)
+        if user is None or not user.session_live:
             raise exceptions.AuthenticationFailed(
                 "This session has ended or the account is not active.", code="token_invalid"
             )

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 HANDLE_MIN_LENGTH = 3
 HANDLE_MAX_LENGTH = 30
@@ -104,6 +105,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     follower_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
+    # Trust (SPEC §6): the sum of the ledger, strikes so far, weighted flags received (in half
+    # flags), and the end of the current ban. Kept on the user row so that every request's
+    # authentication and every rate-limit check read them with the user, at no extra query.
+    trust_points = models.IntegerField(default=0)
+    strike_count = models.PositiveIntegerField(default=0)
+    flag_score = models.PositiveIntegerField(default=0)
+    banned_until = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the moderation console.")
     trust_level = models.CharField(
@@ -125,6 +133,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+    def ban_active(self) -> bool:
+        """A ban ends by itself: it applies while its end is in the future."""
+        return self.banned_until is not None and self.banned_until > timezone.now()
 
 
 class SessionQuerySet(models.QuerySet["Session"]):

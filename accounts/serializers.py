@@ -100,11 +100,15 @@ class SignupInputSerializer(InputSerializer):
         max_length=PASSWORD_MAX_LENGTH, write_only=True, trim_whitespace=False
     )
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    device_fingerprint = serializers.CharField(
+        max_length=256, required=False, help_text="A stable device id, e.g. FingerprintJS's."
+    )
 
 
 class LoginInputSerializer(InputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    device_fingerprint = serializers.CharField(max_length=256, required=False)
 
 
 class RefreshInputSerializer(InputSerializer):

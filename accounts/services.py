@@ -13,12 +13,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import APIException, AuthenticationFailed, ValidationError
 
 from accounts.models import RefreshToken, Session, User, normalize_email
 from accounts.tokens import access_token_issue
-from ciel.api.exceptions import Conflict
+from ciel.api.exceptions import AccountBanned, Conflict, DeviceBlocked
 from invites.services import invite_check, invite_lock_for_redemption, invite_mark_used
+from safety.services import device_blocked, device_register
 
 security_log = logging.getLogger("ciel.security")
 
@@ -31,6 +32,21 @@ class ClientInfo:
 
     user_agent: str = ""
     ip_address: str | None = None
+    device_fingerprint: str | None = None
+
+
+def _device_check(client: ClientInfo) -> None:
+    """Refuse a blocked device before any password is hashed."""
+    if device_blocked(fingerprint=client.device_fingerprint):
+        security_log.warning("device_blocked ip=%s", client.ip_address)
+        raise DeviceBlocked()
+
+
+def _device_record(user: User, client: ClientInfo) -> None:
+    if client.device_fingerprint:
+        device_register(
+            user=user, fingerprint=client.device_fingerprint, user_agent=client.user_agent
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,7 @@ def user_signup(
 ) -> TokenPair:
     """Create an account with an invite code, redeeming the code exactly once."""
     user = User(email=normalize_email(email), handle=handle.lower(), display_name=display_name)
+    _device_check(client)
     invite_check(code=invite_code)  # a cheap early answer before the slow hash
     _password_check_rules(password, user)
     # Hash outside the transaction: ~150 ms of Argon2 must not hold the invite's row lock.
@@ -116,6 +133,7 @@ def user_signup(
         invite = invite_lock_for_redemption(code=invite_code)
         _user_insert(user)
         invite_mark_used(invite=invite, invitee=user)
+        _device_record(user, client)
         pair = session_start(user=user, client=client)
     security_log.info("signup user=%s invite=%s", user.pk, invite.pk)
     return pair
@@ -135,12 +153,19 @@ def _user_insert(user: User) -> None:
 
 def session_login(*, email: str, password: str, client: ClientInfo) -> TokenPair:
     """Check the password and start a session. Unknown email and wrong password look alike."""
+    _device_check(client)
     # Django's backend hashes once even for an unknown email, so timing says nothing either.
     user = authenticate(email=normalize_email(email), password=password)
     if user is None:
         security_log.info("login_failed ip=%s", client.ip_address)
         raise InvalidCredentials()
-    pair = session_start(user=user, client=client)
+    if user.ban_active():
+        # Told only to someone who knows the password.
+        security_log.info("login_refused_banned user=%s", user.pk)
+        raise AccountBanned(user.banned_until)
+    with transaction.atomic():
+        _device_record(user, client)
+        pair = session_start(user=user, client=client)
     security_log.info("login user=%s session=%s ip=%s", user.pk, pair.session.pk, client.ip_address)
     return pair
 
@@ -166,8 +191,9 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
             security_log.warning(
                 "refresh_token_reuse user=%s session=%s", session.user_id, session.pk
             )
+        failure: APIException
         if not exchanged or session.revoked_at is not None:
-            failure: AuthenticationFailed = InvalidRefreshToken()
+            failure = InvalidRefreshToken()
         elif _session_expired(session, now):
             _session_revoke(session, Session.RevokeReason.EXPIRED)
             failure = InvalidRefreshToken(
@@ -176,6 +202,9 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
         elif not token.session.user.is_active:
             _session_revoke(session, Session.RevokeReason.DEACTIVATED)
             failure = InvalidRefreshToken("This account is not active.")
+        elif token.session.user.ban_active():
+            _session_revoke(session, Session.RevokeReason.BANNED)
+            failure = AccountBanned(token.session.user.banned_until)
         else:
             session.last_used_at = now
             session.save(update_fields=["last_used_at", "updated_at"])

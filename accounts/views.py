@@ -33,9 +33,11 @@ TOO_MANY_LOGINS = "Too many login attempts. Try again later."
 RATE_LIMITED = error_response("`rate_limited`: see Retry-After.")
 
 
-def client_info(request: Request) -> services.ClientInfo:
+def client_info(request: Request, device_fingerprint: str | None = None) -> services.ClientInfo:
     return services.ClientInfo(
-        user_agent=request.META.get("HTTP_USER_AGENT", ""), ip_address=client_ip(request)
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip_address=client_ip(request),
+        device_fingerprint=device_fingerprint,
     )
 
 
@@ -61,6 +63,7 @@ class SignupView(PublicAuthView):
         request=SignupInputSerializer,
         responses={
             201: TokenPairSerializer,
+            403: error_response("`device_blocked`."),
             409: error_response("`handle_taken`: the handle or email is in use."),
             429: RATE_LIMITED,
         },
@@ -68,7 +71,8 @@ class SignupView(PublicAuthView):
     def post(self, request: Request) -> Response:
         limit_enforce(request, group="signup:ip", rate=settings.SIGNUP_RATE_PER_IP)
         data = validated_input(SignupInputSerializer, request)
-        pair = services.user_signup(**data, client=client_info(request))
+        fingerprint = data.pop("device_fingerprint", None)
+        pair = services.user_signup(**data, client=client_info(request, fingerprint))
         return token_response(pair, status.HTTP_201_CREATED)
 
 
@@ -80,6 +84,7 @@ class LoginView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             401: error_response("`invalid_credentials`: the email or password is incorrect."),
+            403: error_response("`account_banned` (with `ends_at`) or `device_blocked`."),
             429: RATE_LIMITED,
         },
     )
@@ -97,7 +102,9 @@ class LoginView(PublicAuthView):
             message=TOO_MANY_LOGINS,
         )
         pair = services.session_login(
-            email=email, password=data["password"], client=client_info(request)
+            email=email,
+            password=data["password"],
+            client=client_info(request, data.get("device_fingerprint")),
         )
         attempt.release()  # only failures count toward the per-account limit
         return token_response(pair)
@@ -111,6 +118,7 @@ class RefreshView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             401: error_response("`token_invalid` or `token_expired`: log in again."),
+            403: error_response("`account_banned`, with `ends_at`."),
         },
     )
     def post(self, request: Request) -> Response:

@@ -18,13 +18,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ciel.settings")
 django.setup()
 
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter
 
-from media.imaging import process_image  # noqa: E402
+from media.imaging import process_image
 
 
 def photo_like_jpeg(megapixels: float, seed: int = 12) -> bytes:
-    rng = random.Random(seed)  # noqa: S311 — test data
+    rng = random.Random(seed)
     width = int((megapixels * 1_000_000 * 4 / 3) ** 0.5)
     height = int(width * 3 / 4)
     sky = Image.linear_gradient("L").resize((width, height)).convert("RGB")

@@ -226,6 +226,34 @@ MEDIA_CORS_ORIGINS = env.list("MEDIA_CORS_ORIGINS", default=["*"])
 
 MAX_FOLLOWING = env.int("MAX_FOLLOWING", default=2000)
 
+# --- Trust, per-action rate limits, strikes, devices (SPEC §6) ------------------------------------
+
+# Per trust level and window (seconds): how many of each action. The table of SPEC §6.
+ACTION_RATE_LIMITS = env.json(
+    "ACTION_RATE_LIMITS",
+    default={
+        "post": {
+            "3600": {"new": 1, "basic": 5, "trusted": 20, "verified": 50},
+            "86400": {"new": 5, "basic": 20, "trusted": 100, "verified": 200},
+        },
+        "follow": {"86400": {"new": 20, "basic": 100, "trusted": 500, "verified": 1000}},
+        "like": {"3600": {"new": 30, "basic": 100, "trusted": 500, "verified": 1000}},
+        "comment": {"3600": {"new": 10, "basic": 50, "trusted": 200, "verified": 500}},
+    },
+)
+TRUST_BASIC_MIN_AGE_DAYS = env.int("TRUST_BASIC_MIN_AGE_DAYS", default=7)
+TRUST_BASIC_MIN_POSTS = env.int("TRUST_BASIC_MIN_POSTS", default=5)
+TRUST_BASIC_MIN_POINTS = env.int("TRUST_BASIC_MIN_POINTS", default=20)
+TRUST_TRUSTED_MIN_AGE_DAYS = env.int("TRUST_TRUSTED_MIN_AGE_DAYS", default=90)
+TRUST_TRUSTED_MIN_POSTS = env.int("TRUST_TRUSTED_MIN_POSTS", default=50)
+TRUST_TRUSTED_MIN_POINTS = env.int("TRUST_TRUSTED_MIN_POINTS", default=100)
+STRIKES_FOR_DEMOTION = env.int("STRIKES_FOR_DEMOTION", default=3)
+FLAGS_PER_AUTOMATIC_STRIKE = env.int("FLAGS_PER_AUTOMATIC_STRIKE", default=10)
+# Ban length in days by strike count; at or above the last count, the last length.
+BAN_DAYS_BY_STRIKES = {3: 7, 4: 30, 5: 365}
+DEVICE_BLOCK_RISK = env.int("DEVICE_BLOCK_RISK", default=80)
+TRUST_RECALCULATION_BATCH = env.int("TRUST_RECALCULATION_BATCH", default=5000)
+
 # --- IP and account rate limits (django-ratelimit) ----------------------------------------------
 
 # RATELIMIT_ENABLE=False (django-ratelimit's own switch) turns every limit off (SPEC §6).
@@ -334,6 +362,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".run" / "celerybeat-schedule")
 )
 CELERY_BEAT_SCHEDULE = {
+    "trust-recalculation": {
+        "task": "safety.tasks.trust_recalculate_all_task",
+        "schedule": env.float("TRUST_RECALCULATION_INTERVAL_SECONDS", default=3600.0),
+        "options": {"expires": 3000},
+    },
+} | {
     f"worker-heartbeat-{queue}": {
         "task": "ciel.tasks.worker_heartbeat_task",
         "schedule": 60.0,

@@ -32,6 +32,7 @@ from posts.serializers import (
     PostSerializer,
     PostUpdateInputSerializer,
 )
+from safety.limits import action_limit_consume
 
 NOT_YOURS = error_response("`permission_denied`: only the author may do this.")
 
@@ -51,6 +52,7 @@ class PostCreateView(APIView):
     def post(self, request: Request) -> Response:
         viewer = request_user(request)
         data = validated_input(PostCreateInputSerializer, request)
+        action_limit_consume(user=viewer, action="post")
         post = services.post_create(author=viewer, **data)
         post = post_get_for_viewer(viewer=viewer, post_id=post.pk)
         return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
@@ -101,6 +103,7 @@ class LikeView(APIView):
     def post(self, request: Request, post_id: uuid.UUID) -> Response:
         viewer = request_user(request)
         post = post_get_for_viewer(viewer=viewer, post_id=post_id)
+        action_limit_consume(user=viewer, action="like")
         services.like_create(user=viewer, post=post)
         return _like_state(post, liked=True)
 
@@ -142,6 +145,7 @@ class CommentListView(ListAPIView):
         viewer = request_user(request)
         post = post_get_for_viewer(viewer=viewer, post_id=post_id)
         data = validated_input(CommentCreateInputSerializer, request)
+        action_limit_consume(user=viewer, action="comment")
         comment = services.comment_create(author=viewer, post=post, **data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 

@@ -17,6 +17,7 @@ from accounts.selectors import user_get_for_viewer
 from ciel.api.input import validated_input
 from ciel.api.pagination import CursorPagination
 from ciel.api.schema import error_response
+from safety.limits import action_limit_consume
 from social import selectors, services
 from social.serializers import (
     FollowerSerializer,
@@ -74,7 +75,9 @@ class FollowView(APIView):
     )
     def post(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
-        services.follow_create(follower=viewer, followee=_target(handle))
+        target = _target(handle)
+        action_limit_consume(user=viewer, action="follow")
+        services.follow_create(follower=viewer, followee=target)
         return _relationship_response(viewer, handle, after_write=True)
 
     @extend_schema(

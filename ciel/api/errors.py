@@ -17,7 +17,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ciel.api.exceptions import RateLimited
+from ciel.api.exceptions import AccountBanned, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     response.data = _envelope_for(exc)
+    if isinstance(exc, AccountBanned) and exc.ends_at is not None:
+        response.data["error"]["ends_at"] = exc.ends_at.isoformat()
     if isinstance(exc, RateLimited):
         for header, value in exc.headers().items():
             response[header] = value

@@ -4,6 +4,7 @@ Kept apart from ``ciel.api.errors`` (which imports DRF's views) so parsers and s
 import them without a cycle.
 """
 
+import datetime
 import math
 import time
 
@@ -63,3 +64,21 @@ class RateLimited(ApiError):
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": str(int(time.time()) + self.wait),
         }
+
+
+class AccountBanned(ApiError):
+    """403 ``account_banned``, with the ban's end in the body (``ends_at``)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "account_banned"
+
+    def __init__(self, ends_at: datetime.datetime | None) -> None:
+        until = f" until {ends_at:%Y-%m-%d %H:%M} UTC" if ends_at else ""
+        super().__init__(f"This account is suspended{until}.")
+        self.ends_at = ends_at
+
+
+class DeviceBlocked(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Sign-ups and logins from this device are blocked."
+    default_code = "device_blocked"

@@ -55,7 +55,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("400")
         if not self._allows_anyone():
             codes += ["401", "403", "429"]
-        if "{" in self.path:
+        # A path parameter, or a body naming other objects, can point at nothing visible.
+        if "{" in self.path or (has_body and not self._allows_anyone()):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
