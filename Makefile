@@ -24,6 +24,7 @@ run: venv
 ## make test: the whole test suite against PostgreSQL, Redis and a throwaway moto server.
 test: venv
 	$(BIN)/python scripts/check_services.py
+	scripts/ensure_chromium.sh
 	$(BIN)/python scripts/with_moto.py -- $(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: benchmarks that print figures (they never fail on a slow machine).

@@ -112,6 +112,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     strike_count = models.PositiveIntegerField(default=0)
     flag_score = models.PositiveIntegerField(default=0)
     banned_until = models.DateTimeField(null=True, blank=True)
+    # Set when the owner deletes the account: it is deactivated at once and purged after the
+    # grace period (ACCOUNT_PURGE_AFTER_DAYS), unless a moderator restores it first.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the moderation console.")
     trust_level = models.CharField(
@@ -196,3 +199,33 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token of {self.session_id}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending"
+    READY = "ready"
+    EXPIRED = "expired"  # the zip was removed after EXPORT_RETENTION_DAYS
+
+
+class DataExport(models.Model):
+    """A user's data export: a zip in S3, built by a Celery job (SPEC §9)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    object_key = models.CharField(max_length=200, blank=True)
+    byte_size = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            # "Has this user asked for an export in the last 7 days?"
+            models.Index(fields=["user", "-created_at"], name="export_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.user_id} ({self.status})"

@@ -137,3 +137,18 @@ class AccountUpdateInputSerializer(InputSerializer):
 
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=160, required=False, allow_blank=True)
+
+
+class AccountDeleteInputSerializer(InputSerializer):
+    password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+
+
+class DataExportSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    byte_size = serializers.IntegerField(allow_null=True)
+    download_url = serializers.CharField(
+        allow_null=True, help_text="A short-lived link to the zip, once it is ready."
+    )

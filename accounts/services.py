@@ -13,7 +13,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import APIException, AuthenticationFailed, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    PermissionDenied,
+    ValidationError,
+)
 
 from accounts.models import RefreshToken, Session, User, normalize_email
 from accounts.tokens import access_token_issue
@@ -66,6 +71,23 @@ class InvalidCredentials(AuthenticationFailed):
 class WrongCurrentPassword(ValidationError):
     def __init__(self) -> None:
         super().__init__({"current_password": ["The current password is incorrect."]})
+
+
+class AccountInactive(PermissionDenied):
+    """403 for the right password of a deactivated account, saying why (SPEC §9)."""
+
+    def __init__(self, user: User) -> None:
+        if user.deleted_at is not None:
+            from accounts.lifecycle import purge_due_at
+
+            purge_at = purge_due_at(user)
+            super().__init__(
+                f"This account was deleted and will be erased on {purge_at:%Y-%m-%d}. "
+                "Contact support to restore it before then.",
+                code="account_deleted",
+            )
+        else:
+            super().__init__("This account is deactivated.", code="account_inactive")
 
 
 class InvalidRefreshToken(AuthenticationFailed):
@@ -159,6 +181,9 @@ def session_login(*, email: str, password: str, client: ClientInfo) -> TokenPair
     if user is None:
         security_log.info("login_failed ip=%s", client.ip_address)
         raise InvalidCredentials()
+    if not user.is_active:
+        # Told only to someone who knows the password.
+        raise AccountInactive(user)
     if user.ban_active():
         # Told only to someone who knows the password.
         security_log.info("login_refused_banned user=%s", user.pk)

@@ -1,21 +1,25 @@
 """DRF views of the accounts app: routing, auth, permissions, rate limits, nothing else."""
 
+import uuid
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import lifecycle, services
 from accounts.authentication import PasetoAuthentication, request_user
 from accounts.models import Session, normalize_email
 from accounts.selectors import user_get_for_viewer
 from accounts.serializers import (
+    AccountDeleteInputSerializer,
     AccountSerializer,
     AccountUpdateInputSerializer,
+    DataExportSerializer,
     LoginInputSerializer,
     LogoutInputSerializer,
     PasswordChangeInputSerializer,
@@ -84,7 +88,9 @@ class LoginView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             401: error_response("`invalid_credentials`: the email or password is incorrect."),
-            403: error_response("`account_banned` (with `ends_at`) or `device_blocked`."),
+            403: error_response(
+                "`account_banned` (with `ends_at`), `account_deleted` or `device_blocked`."
+            ),
             429: RATE_LIMITED,
         },
     )
@@ -170,6 +176,67 @@ class AccountView(APIView):
         data = validated_input(AccountUpdateInputSerializer, request)
         user = services.account_update(user=request_user(request), **data)
         return Response(AccountSerializer(user).data)
+
+    @extend_schema(
+        operation_id="account_delete",
+        tags=["account"],
+        request=AccountDeleteInputSerializer,
+        responses={204: None},
+        description="Deactivate the account now; it is erased after 30 days unless restored "
+        "by a moderator. Needs the password.",
+    )
+    def delete(self, request: Request) -> Response:
+        user = request_user(request)
+        data = validated_input(AccountDeleteInputSerializer, request)
+        attempt = attempt_reserve(
+            group="password:user",
+            identity=str(user.pk),
+            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
+        )
+        if not user.check_password(data["password"]):
+            raise ValidationError({"password": ["The password is incorrect."]})
+        attempt.release()
+        lifecycle.account_delete(user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportCreateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_export_create",
+        tags=["account"],
+        request=None,
+        responses={202: DataExportSerializer},
+        description="Start a data export (one per 7 days; 429 otherwise).",
+    )
+    def post(self, request: Request) -> Response:
+        export = lifecycle.export_request(user=request_user(request))
+        return Response(_export_body(export), status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_export_get", tags=["account"], responses=DataExportSerializer
+    )
+    def get(self, request: Request, export_id: uuid.UUID) -> Response:
+        export = lifecycle.export_get_for_owner(owner=request_user(request), export_id=export_id)
+        return Response(_export_body(export))
+
+
+def _export_body(export) -> dict:
+    return DataExportSerializer(
+        {
+            "id": export.pk,
+            "status": export.status,
+            "created_at": export.created_at,
+            "completed_at": export.completed_at,
+            "byte_size": export.byte_size,
+            "download_url": lifecycle.export_download_url(export),
+        }
+    ).data
 
 
 class PasswordChangeView(APIView):

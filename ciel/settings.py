@@ -151,6 +151,9 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # --- Accounts and passwords -------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# Inactive users are authenticated too, so that login can tell a deleted account's owner why
+# they are refused (SPEC §9) instead of answering "wrong password"; every path checks is_active.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -210,6 +213,14 @@ INVITE_QUOTAS = {
     "trusted": env.int("INVITE_QUOTA_TRUSTED", default=50),
     "verified": env.int("INVITE_QUOTA_VERIFIED", default=200),
 }
+
+# --- Account lifecycle (SPEC §9) ------------------------------------------------------------------
+
+ACCOUNT_PURGE_AFTER_DAYS = env.int("ACCOUNT_PURGE_AFTER_DAYS", default=30)
+EXPORT_INTERVAL_DAYS = env.int("EXPORT_INTERVAL_DAYS", default=7)
+EXPORT_URL_EXPIRY_SECONDS = env.int("EXPORT_URL_EXPIRY_SECONDS", default=15 * 60)
+# Export zips are deleted from S3 after this many days (beat).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 
 # --- Media (SPEC §9) ------------------------------------------------------------------------------
 
@@ -362,6 +373,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".run" / "celerybeat-schedule")
 )
 CELERY_BEAT_SCHEDULE = {
+    "account-purge": {
+        "task": "accounts.tasks.accounts_purge_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "export-cleanup": {
+        "task": "accounts.tasks.exports_cleanup_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "trust-recalculation": {
         "task": "safety.tasks.trust_recalculate_all_task",
         "schedule": env.float("TRUST_RECALCULATION_INTERVAL_SECONDS", default=3600.0),

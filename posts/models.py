@@ -30,7 +30,8 @@ class PostQuerySet(models.QuerySet["Post"]):
         posts = self.exclude(author_id__in=blocked_ids_for(viewer.pk))
         if viewer.is_staff:
             return posts
-        return posts.filter(removed_at__isnull=True).filter(
+        # A deleted (deactivated) author's posts disappear with the profile.
+        return posts.filter(removed_at__isnull=True, author__is_active=True).filter(
             Q(visibility=Visibility.PUBLIC)
             | Q(author_id=viewer.pk)
             | Q(author_id__in=following_ids_for(viewer.pk))
@@ -117,7 +118,9 @@ class CommentQuerySet(models.QuerySet["Comment"]):
         from social.selectors import blocked_ids_for
 
         comments = self.exclude(author_id__in=blocked_ids_for(viewer.pk))
-        return comments if viewer.is_staff else comments.filter(removed_at__isnull=True)
+        if viewer.is_staff:
+            return comments
+        return comments.filter(removed_at__isnull=True, author__is_active=True)
 
 
 class Comment(models.Model):

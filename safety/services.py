@@ -446,3 +446,81 @@ def device_moderate(
         details={"adjustment": device.risk_adjustment, "risk_score": device.risk_score},
     )
     return device
+
+
+# --- Moderation of content and reports --------------------------------------------------------
+
+
+def _content_target(target: Any) -> tuple[str, Any]:
+    from posts.models import Comment, Post
+
+    if isinstance(target, Post):
+        return "post", target
+    if isinstance(target, Comment):
+        return "comment", target
+    raise TypeError(f"cannot moderate {type(target).__name__}")
+
+
+def _reports_resolve(
+    *, target_type: str, target_id: uuid.UUID, moderator: User, status: str
+) -> None:
+    Report.objects.filter(target_type=target_type, target_id=target_id, status="open").update(
+        status=status, resolved_at=timezone.now(), resolved_by=moderator, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def content_remove(*, target: Any, moderator: User, reason: str) -> None:
+    """Remove a post or comment (hidden from everyone but staff) and strike its author."""
+    target_type, content = _content_target(target)
+    if content.removed_at is not None:
+        return
+    type(content).objects.filter(pk=content.pk).update(removed_at=timezone.now())
+    content.refresh_from_db(fields=["removed_at"])
+    audit_record(
+        actor=moderator, action="content_remove", target_type=target_type,
+        target_id=content.pk, reason=reason,
+    )  # fmt: skip
+    _reports_resolve(
+        target_type=target_type, target_id=content.pk, moderator=moderator, status="actioned"
+    )
+    strike_issue(
+        user=content.author,
+        source=StrikeSource.CONTENT_REMOVED,
+        reason=f"Your {target_type} was removed: {reason}",
+        moderator=moderator,
+    )
+
+
+@transaction.atomic
+def content_restore(*, target: Any, moderator: User, reason: str) -> None:
+    """Show a removed post or comment again (the strike stays: lift it with a ban lift)."""
+    target_type, content = _content_target(target)
+    type(content).objects.filter(pk=content.pk).update(removed_at=None)
+    content.refresh_from_db(fields=["removed_at"])
+    audit_record(
+        actor=moderator, action="content_restore", target_type=target_type,
+        target_id=content.pk, reason=reason,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def report_dismiss(*, report: Report, moderator: User, reason: str) -> None:
+    Report.objects.filter(pk=report.pk).update(
+        status="dismissed", resolved_at=timezone.now(), resolved_by=moderator
+    )
+    audit_record(
+        actor=moderator, action="report_dismiss", target_type="report", target_id=report.pk,
+        reason=reason,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def report_strike(*, report: Report, moderator: User, reason: str) -> Strike:
+    """Strike the reported content's owner from a report, and close the report."""
+    Report.objects.filter(pk=report.pk).update(
+        status="actioned", resolved_at=timezone.now(), resolved_by=moderator
+    )
+    return strike_issue(
+        user=report.target_owner, source=StrikeSource.MODERATOR, reason=reason, moderator=moderator
+    )

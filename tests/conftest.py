@@ -155,3 +155,16 @@ def start_worker(transactional_db) -> Iterator[Callable[[], WorkerProcess]]:
 @pytest.fixture
 def celery_worker(start_worker) -> WorkerProcess:
     return start_worker()
+
+
+@pytest.fixture
+def moderators_group(db):
+    """The Moderators group as its data migration makes it (transactional tests flush it)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    migration = importlib.import_module("safety.migrations.0003_moderators_group")
+    migration.create_moderators_group(apps, None)
+    return Group.objects.get(name="Moderators")

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import Session
+from accounts.models import DataExport, Session
 from posts.models import Comment
 from tests.factories import InviteFactory, MediaFactory, PostFactory, UserFactory
 from tests.helpers import assert_error, client_for
@@ -123,6 +123,7 @@ def _path_values(user, other, own_invite) -> dict[str, str]:
         "post_id": str(post.pk),
         "comment_id": str(comment.pk),
         "media_id": str(MediaFactory(owner=user).pk),
+        "export_id": str(DataExport.objects.create(user=user).pk),
     }
 
 
