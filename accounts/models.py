@@ -4,6 +4,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
@@ -128,6 +129,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["handle"]
+
+    class Meta:
+        indexes: ClassVar = [
+            # User search: handle prefixes and trigram similarity (pg_trgm).
+            GinIndex(OpClass("handle", name="gin_trgm_ops"), name="user_handle_trgm_idx"),
+            GinIndex(OpClass("display_name", name="gin_trgm_ops"), name="user_name_trgm_idx"),
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = normalize_email(self.email)

@@ -1,1 +1,69 @@
-"""Writes of the feed app: keyword-only, typed, atomic functions named <noun>_<verb>."""
+"""Writes of the feed app: keeping the Redis timelines in step with the graph and with posts.
+
+All of these run after the transaction that changed the data has committed, and all of them
+may fail (Redis down) without harm: reads check every candidate against PostgreSQL and fall
+back to SQL, so a timeline that missed an update is slower, never wrong.
+"""
+
+import time
+import uuid
+
+from django.db import transaction
+
+from feed import timelines
+from posts.models import Post
+
+BACKFILL_POSTS = timelines.TIMELINE_SIZE
+
+
+def post_published(*, post: Post) -> None:
+    """The author sees their own post at once; followers get it from the fan-out task."""
+    from feed.tasks import feed_fanout_task
+
+    def publish() -> None:
+        try:
+            timelines.timelines_add([post.author_id], post.pk, timelines.score_of(post.created_at))
+        except Exception:
+            timelines.timelines_drop([post.author_id])
+        feed_fanout_task.delay(str(post.pk))
+
+    transaction.on_commit(publish)
+
+
+def fanout(*, post_id: uuid.UUID) -> tuple[int, float]:
+    """Add a post to its author's followers' warm timelines; (timelines updated, seconds)."""
+    from social.models import Follow
+
+    started = time.perf_counter()
+    post = Post.objects.filter(pk=post_id, removed_at__isnull=True).first()
+    if post is None:
+        return 0, 0.0
+    followers = list(
+        Follow.objects.filter(followee_id=post.author_id).values_list("follower_id", flat=True)
+    )
+    updated = 0
+    score = timelines.score_of(post.created_at)
+    for start in range(0, len(followers), 1000):  # one script call per 1,000 timelines
+        updated += timelines.timelines_add(followers[start : start + 1000], post.pk, score)
+    return updated, time.perf_counter() - started
+
+
+def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
+    """Backfill: the followee's recent posts join the follower's warm timeline at once."""
+
+    def backfill() -> None:
+        rows = (
+            Post.objects.filter(author_id=followee_id, removed_at__isnull=True)
+            .order_by("-created_at", "-id")
+            .values_list("pk", "created_at")[:BACKFILL_POSTS]
+        )
+        timelines.timeline_entries_add(
+            follower_id, [(post_id, timelines.score_of(at)) for post_id, at in rows]
+        )
+
+    transaction.on_commit(backfill)
+
+
+def timelines_forget_on_commit(user_ids: list[uuid.UUID]) -> None:
+    """After an unfollow or a block: drop the timelines, to be rebuilt without those posts."""
+    transaction.on_commit(lambda: timelines.timelines_drop(user_ids))

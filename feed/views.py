@@ -1,1 +1,126 @@
-"""DRF views of the feed app: routing, auth, permissions, pagination, nothing else."""
+"""DRF views of the feed app: home feed, explore, search."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import request_user
+from accounts.serializers import PublicUserSerializer
+from ciel.api.pagination import CursorPagination, cursor_decode, cursor_encode
+from feed import selectors, timelines
+from feed.serializers import FeedPageSerializer, SearchInputSerializer
+from posts.models import Post
+from posts.serializers import PostSerializer
+
+
+def _before_from(request: Request):
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    created_at, post_id = cursor_decode(raw, length=2)
+    try:
+        return (
+            Post._meta.get_field("created_at").to_python(created_at),
+            Post._meta.pk.to_python(post_id),
+        )
+    except Exception as exc:
+        raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+
+
+class HomeFeedView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="feed_home",
+        tags=["feed"],
+        parameters=[
+            OpenApiParameter("limit", int, description="Results per page, 1–100 (default 20)."),
+            OpenApiParameter("cursor", str, description="The `next_cursor` of the last page."),
+        ],
+        responses=FeedPageSerializer,
+        description="Your posts and those of everyone you follow, newest first.",
+    )
+    def get(self, request: Request) -> Response:
+        viewer = request_user(request)
+        limit = CursorPagination.limit_from(request)
+        page = selectors.home_feed_page(viewer=viewer, before=_before_from(request), limit=limit)
+        next_cursor = (
+            cursor_encode([page.posts[-1].created_at, page.posts[-1].pk])
+            if page.has_more and page.posts
+            else None
+        )
+        return Response(
+            {"results": PostSerializer(page.posts, many=True).data, "next_cursor": next_cursor}
+        )
+
+
+class HomeFeedRefreshView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="feed_home_refresh",
+        tags=["feed"],
+        request=None,
+        responses={204: None},
+        description="Drop the cached timeline; the next read rebuilds it from the database.",
+    )
+    def post(self, request: Request) -> Response:
+        timelines.timelines_drop([request_user(request).pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExploreView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = CursorPagination
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return selectors.explore_posts(viewer=request_user(self.request))
+
+    @extend_schema(operation_id="feed_explore", tags=["feed"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _query(request: Request) -> str:
+    serializer = SearchInputSerializer(data={"q": request.query_params.get("q", "")})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["q"]
+
+
+SEARCH_PARAMETER = OpenApiParameter("q", str, required=True, description="1–100 characters.")
+
+
+class UserSearchView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = CursorPagination
+    serializer_class = PublicUserSerializer
+    cursor_ordering = ("-rank", "id")
+
+    def get_queryset(self):
+        return selectors.search_users(viewer=request_user(self.request), query=_query(self.request))
+
+    @extend_schema(operation_id="search_users", tags=["search"], parameters=[SEARCH_PARAMETER])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class PostSearchView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = CursorPagination
+    serializer_class = PostSerializer
+    cursor_ordering = ("-rank", "-created_at", "-id")
+
+    def get_queryset(self):
+        return selectors.search_posts(viewer=request_user(self.request), query=_query(self.request))
+
+    @extend_schema(operation_id="search_posts", tags=["search"], parameters=[SEARCH_PARAMETER])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

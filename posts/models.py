@@ -4,6 +4,8 @@ import uuid
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -61,6 +63,14 @@ class Post(models.Model):
             # A user's posts newest first: the profile timeline and the home feed's per-author
             # "newest N" scans (keyset on created_at, id).
             models.Index(fields=["author", "-created_at", "-id"], name="post_author_time_idx"),
+            # Explore: the newest public posts, keyset on (created_at, id).
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="post_explore_idx",
+                condition=Q(visibility="public", removed_at__isnull=True),
+            ),
+            # Caption search: full text, no stemming ('simple'), as feed.selectors queries it.
+            GinIndex(SearchVector("caption", config="simple"), name="post_caption_fts_idx"),
         ]
 
     def __str__(self) -> str:

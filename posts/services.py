@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from ciel.api.exceptions import Conflict
+from feed.services import post_published
 from media.services import media_attachable
 from posts.models import Comment, Like, Post, PostMedia, Visibility
 from safety.models import TrustReason
@@ -38,6 +39,7 @@ def post_create(
     )
     User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
     trust_points_record(user=author, reason=TrustReason.POST_PUBLISHED, source_id=post.pk)
+    post_published(post=post)
     return post
 
 

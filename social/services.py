@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from ciel.api.exceptions import Conflict
 from ciel.cache import cached_id_set_invalidate_on_commit
+from feed.services import follow_started, timelines_forget_on_commit
 from social.models import Block, Follow, Notification, NotificationType
 from social.selectors import BLOCK_SET, FOLLOWING_SET, block_exists_between
 
@@ -47,6 +48,7 @@ def follow_create(*, follower: User, followee: User) -> Follow:
     User.objects.filter(pk=followee.pk).update(follower_count=F("follower_count") + 1)
     notification_create(recipient=followee, actor=follower, type=NotificationType.FOLLOW)
     cached_id_set_invalidate_on_commit(FOLLOWING_SET, [follower.pk])
+    follow_started(follower_id=follower.pk, followee_id=followee.pk)
     return follow
 
 
@@ -67,6 +69,7 @@ def _follows_delete(pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
             User.objects.filter(pk=follower_id).update(following_count=F("following_count") - 1)
             User.objects.filter(pk=followee_id).update(follower_count=F("follower_count") - 1)
             cached_id_set_invalidate_on_commit(FOLLOWING_SET, [follower_id])
+            timelines_forget_on_commit([follower_id])
 
 
 @transaction.atomic
@@ -78,6 +81,7 @@ def block_create(*, blocker: User, blocked: User) -> Block:
     block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     _follows_delete([(blocker.pk, blocked.pk), (blocked.pk, blocker.pk)])
     cached_id_set_invalidate_on_commit(BLOCK_SET, [blocker.pk, blocked.pk])
+    timelines_forget_on_commit([blocker.pk, blocked.pk])
     return block
 
 

@@ -42,7 +42,7 @@ class CursorPagination(BasePagination):
         self, queryset: QuerySet, request: Request, view: APIView | None = None
     ) -> list[Any]:
         ordering = tuple(getattr(view, "cursor_ordering", self.ordering))
-        limit = self._limit_from(request)
+        limit = self.limit_from(request)
         position = self._position_from(request, queryset, ordering)
         queryset = queryset.order_by(*ordering)
         if position is not None:
@@ -97,7 +97,7 @@ class CursorPagination(BasePagination):
         ]
 
     @staticmethod
-    def _limit_from(request: Request) -> int:
+    def limit_from(request: Request) -> int:
         raw = request.query_params.get("limit")
         if raw is None:
             return DEFAULT_LIMIT
@@ -186,4 +186,20 @@ def _decode_cursor(raw: str) -> list[Any]:
         raise ValueError("cursor not issued by us") from exc
     if not isinstance(values, list):
         raise ValueError("cursor is not a list")
+    return values
+
+
+def cursor_encode(values: Sequence[Any]) -> str:
+    """A signed cursor for views that page without a queryset (the home feed)."""
+    return _encode_cursor(values)
+
+
+def cursor_decode(raw: str, *, length: int) -> list[Any]:
+    """The values of a cursor this server issued; a 400 for anything else."""
+    try:
+        values = _decode_cursor(raw)
+    except ValueError:
+        values = None
+    if values is None or len(values) != length:
+        raise ValidationError({"cursor": ["Invalid cursor."]})
     return values

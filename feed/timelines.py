@@ -1,0 +1,135 @@
+"""Home timelines in Redis: a capped sorted set of post ids per user (fan-out on write).
+
+Each timeline holds the ids of the newest TIMELINE_SIZE posts a user's feed could show, as
+16-byte UUIDs scored by creation time in microseconds. It is only ever a candidate list: every
+read checks the candidates against PostgreSQL (removed, deleted, blocked, unfollowed) before
+showing them, so a timeline that is stale, partial or gone gives the same page — just slower.
+Writes only touch timelines that exist ("warm"), so a user who never reads their feed costs no
+memory; a cold timeline is built from the SQL query on its first read.
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+TIMELINE_SIZE = 500
+TIMELINE_IDLE_SECONDS = 7 * 24 * 3600
+
+# KEYS: timelines. ARGV: score, member, cap. Adds to the timelines that exist, trims them.
+FAN_OUT = """
+local added = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[2])
+    redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[3]) - 1)
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+def timeline_key(user_id: uuid.UUID) -> str:
+    return f"ciel:timeline:{user_id}"
+
+
+def score_of(created_at) -> int:
+    return int(created_at.timestamp() * 1_000_000)
+
+
+def _redis():
+    return get_redis_connection("default")
+
+
+def timeline_exists(user_id: uuid.UUID) -> bool | None:
+    """True or False, or None when Redis cannot be asked."""
+    try:
+        return bool(_redis().exists(timeline_key(user_id)))
+    except (RedisError, OSError):
+        return None
+
+
+def timeline_build(user_id: uuid.UUID, entries: Iterable[tuple[uuid.UUID, int]]) -> None:
+    """Replace the user's timeline with these (post id, score) entries."""
+    key = timeline_key(user_id)
+    mapping = {post_id.bytes: score for post_id, score in entries}
+    try:
+        pipe = _redis().pipeline()
+        pipe.delete(key)
+        if mapping:
+            pipe.zadd(key, mapping)
+        else:
+            # An empty feed is remembered too, so that it is not rebuilt on every read.
+            pipe.zadd(key, {b"": 0})
+        pipe.expire(key, TIMELINE_IDLE_SECONDS)
+        pipe.execute()
+    except (RedisError, OSError) as exc:
+        logger.warning("timeline build failed: %s", type(exc).__name__)
+
+
+def timeline_read(
+    user_id: uuid.UUID, *, before_score: int | None, count: int
+) -> list[tuple[uuid.UUID, int]] | None:
+    """Up to ``count`` (post id, score) entries older than ``before_score``, newest first;
+    None when the timeline is missing or Redis is unreachable."""
+    key = timeline_key(user_id)
+    maximum = f"({before_score}" if before_score is not None else "+inf"
+    try:
+        pipe = _redis().pipeline()
+        pipe.exists(key)
+        pipe.zrevrangebyscore(key, maximum, "-inf", start=0, num=count, withscores=True)
+        pipe.expire(key, TIMELINE_IDLE_SECONDS)
+        exists, rows, _ = pipe.execute()
+    except (RedisError, OSError) as exc:
+        logger.warning("timeline read failed: %s", type(exc).__name__)
+        return None
+    if not exists:
+        return None
+    return [(uuid.UUID(bytes=member), int(score)) for member, score in rows if member]
+
+
+def timeline_size(user_id: uuid.UUID) -> int:
+    try:
+        return int(_redis().zcard(timeline_key(user_id)))
+    except (RedisError, OSError):
+        return 0
+
+
+def timelines_add(user_ids: list[uuid.UUID], post_id: uuid.UUID, score: int) -> int:
+    """Add a post to the warm timelines among ``user_ids``; returns how many took it."""
+    if not user_ids:
+        return 0
+    keys = [timeline_key(user_id) for user_id in user_ids]
+    return int(_redis().eval(FAN_OUT, len(keys), *keys, score, post_id.bytes, TIMELINE_SIZE))
+
+
+def timelines_drop(user_ids: Iterable[uuid.UUID]) -> None:
+    """Forget timelines (refresh, unfollow, block): the next read rebuilds them from SQL."""
+    keys = [timeline_key(user_id) for user_id in user_ids]
+    try:
+        if keys:
+            _redis().delete(*keys)
+    except (RedisError, OSError) as exc:
+        logger.warning("timeline drop failed: %s", type(exc).__name__)
+
+
+def timeline_entries_add(user_id: uuid.UUID, entries: list[tuple[uuid.UUID, int]]) -> None:
+    """Backfill a warm timeline with entries (a new follow's recent posts), then trim it."""
+    if not entries:
+        return
+    key = timeline_key(user_id)
+    try:
+        connection = _redis()
+        if not connection.exists(key):
+            return
+        pipe = connection.pipeline()
+        pipe.zadd(key, {post_id.bytes: score for post_id, score in entries})
+        pipe.zremrangebyrank(key, 0, -TIMELINE_SIZE - 1)
+        pipe.execute()
+    except (RedisError, OSError) as exc:
+        logger.warning("timeline backfill failed: %s", type(exc).__name__)

@@ -1,0 +1,89 @@
+"""Explore and search: public posts and active users only, minus blocks, ranked and paginated."""
+
+import pytest
+from django.utils import timezone
+
+from posts.models import Visibility
+from social.models import Block
+from tests.factories import PostFactory, UserFactory
+from tests.helpers import assert_error, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_explore_shows_newest_public_posts_minus_blocks_and_removals(user, user_client):
+    public = PostFactory(visibility=Visibility.PUBLIC)
+    PostFactory(visibility=Visibility.FOLLOWERS)
+    PostFactory(removed_at=timezone.now())
+    blocker = UserFactory()
+    PostFactory(author=blocker)
+    Block.objects.create(blocker=blocker, blocked=user)
+    newer = PostFactory()
+
+    body = user_client.get("/api/v1/feed/explore").json()
+
+    assert [row["id"] for row in body["results"]] == [str(newer.pk), str(public.pk)]
+
+
+def test_user_search_by_handle_prefix_and_name(user, user_client):
+    UserFactory(handle="aurora_lights", display_name="Aurora")
+    UserFactory(handle="aura_photos", display_name="Someone")
+    UserFactory(handle="zebra", display_name="Aurelia Stone")
+    hidden = UserFactory(handle="aur_hidden")
+    Block.objects.create(blocker=user, blocked=hidden)
+    UserFactory(handle="aur_gone", is_active=False)
+
+    body = user_client.get("/api/v1/search/users", {"q": "aur"}).json()
+
+    handles = [row["handle"] for row in body["results"]]
+    assert set(handles[:2]) == {"aurora_lights", "aura_photos"}  # prefix matches rank first
+    assert "aur_hidden" not in handles
+    assert "aur_gone" not in handles
+    assert all("email" not in row for row in body["results"])
+
+
+def test_post_search_by_caption_word(user, user_client):
+    match = PostFactory(caption="Morning fog over the harbour")
+    PostFactory(caption="Evening fog", visibility=Visibility.FOLLOWERS)
+    PostFactory(caption="fog fog fog", removed_at=timezone.now())
+    PostFactory(caption="Nothing here")
+
+    body = user_client.get("/api/v1/search/posts", {"q": "fog"}).json()
+
+    assert [row["id"] for row in body["results"]] == [str(match.pk)]
+
+
+def test_search_paginates(user_client):
+    for number in range(7):
+        UserFactory(handle=f"paged_{number}")
+
+    first = user_client.get("/api/v1/search/users", {"q": "paged", "limit": 4}).json()
+    second = user_client.get(
+        "/api/v1/search/users", {"q": "paged", "limit": 4, "cursor": first["next_cursor"]}
+    ).json()
+
+    handles = [row["handle"] for row in first["results"] + second["results"]]
+    assert sorted(handles) == [f"paged_{n}" for n in range(7)]
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x" * 101}])
+def test_search_needs_a_query(user_client, params):
+    assert_error(user_client.get("/api/v1/search/users", params), 400, "validation_error")
+    assert_error(user_client.get("/api/v1/search/posts", params), 400, "validation_error")
+
+
+def test_search_with_odd_characters_is_not_a_500(user_client):
+    for query in ("'", '"', "a & b | !c", "(((", "%", "_", "\\", "ü", "🙂"):
+        assert user_client.get("/api/v1/search/posts", {"q": query}).status_code == 200
+        assert user_client.get("/api/v1/search/users", {"q": query}).status_code == 200
+
+
+def test_explore_requires_login():
+    from rest_framework.test import APIClient
+
+    assert APIClient().get("/api/v1/feed/explore").status_code == 401
+
+
+def test_search_is_in_the_viewers_own_client(user):
+    assert client_for(user).get("/api/v1/search/posts", {"q": "x"}).status_code == 200

@@ -1,0 +1,205 @@
+"""The home feed equals a naive reference query, page after page, with Redis or without."""
+
+import random
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from ciel import celery_app
+from feed import timelines
+from posts.models import Post
+from posts.services import post_create, post_delete
+from safety.services import content_remove
+from social import services as social
+from social.models import Block, Follow
+from tests.factories import MediaFactory, PostFactory, UserFactory
+from tests.helpers import client_for, throwaway_redis
+
+FEED = "/api/v1/feed/home"
+
+
+@pytest.fixture
+def eager_celery():
+    """Run the fan-out inline, so the reference can expect every post at once."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def reference_feed(viewer: User) -> list[str]:
+    """What the feed must show, computed the slow and obvious way."""
+    followed = set(Follow.objects.filter(follower=viewer).values_list("followee_id", flat=True))
+    blocked = set(Block.objects.filter(blocker=viewer).values_list("blocked_id", flat=True)) | set(
+        Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True)
+    )
+    authors = (followed | {viewer.pk}) - blocked
+    posts = Post.objects.filter(
+        Q(author_id__in=authors), removed_at__isnull=True, author__is_active=True
+    ).order_by("-created_at", "-id")
+    return [str(post.pk) for post in posts]
+
+
+def read_feed(client, limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    for _ in range(200):
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = client.get(FEED, params)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        ids += [row["id"] for row in body["results"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("the feed never ended")
+
+
+def publish(author: User) -> Post:
+    media = MediaFactory(owner=author)
+    return post_create(author=author, caption="", visibility="public", media_ids=[media.pk])
+
+
+def random_step(rng: random.Random, users: list[User], moderator: User) -> None:
+    actor, other = rng.choice(users), rng.choice(users)
+    action = rng.choices(
+        ["follow", "unfollow", "block", "unblock", "post", "delete", "remove"],
+        weights=[6, 2, 1, 1, 6, 1, 1],
+    )[0]
+    try:
+        if action == "follow" and actor != other:
+            social.follow_create(follower=actor, followee=other)
+        elif action == "unfollow":
+            social.follow_delete(follower=actor, followee=other)
+        elif action == "block" and actor != other:
+            social.block_create(blocker=actor, blocked=other)
+        elif action == "unblock":
+            social.block_delete(blocker=actor, blocked=other)
+        elif action == "post":
+            publish(actor)
+        elif action in ("delete", "remove"):
+            post = Post.objects.filter(author=actor, removed_at__isnull=True).order_by("?").first()
+            if post is not None and action == "delete":
+                post_delete(post=post, deleter=actor)
+            elif post is not None:
+                # A moderator's removal, without the strike (three would ban the reader).
+                Post.objects.filter(pk=post.pk).update(removed_at=timezone.now())
+    except social.Conflict:
+        pass
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_feed_always_equals_the_reference(settings, eager_celery, seed):
+    settings.RATELIMIT_ENABLE = False
+    rng = random.Random(seed)
+    users = UserFactory.create_batch(6)
+    moderator = UserFactory(is_staff=True)
+    clients = {user.pk: client_for(user) for user in users}
+    for client in clients.values():
+        client.get(FEED)  # warm every timeline, so the Redis path is exercised
+
+    for step in range(120):
+        random_step(rng, users, moderator)
+        if step % 20 == 19:
+            for user in users:
+                user.refresh_from_db()
+                for limit in (1, 3, 50):
+                    shown = read_feed(clients[user.pk], limit)
+                    assert shown == reference_feed(user), (seed, step, limit)
+                    assert len(shown) == len(set(shown))
+
+
+@pytest.mark.fault
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_stopped_the_feed_is_the_same(settings, eager_celery):
+    settings.RATELIMIT_ENABLE = False
+    rng = random.Random(7)
+    users = UserFactory.create_batch(5)
+    moderator = UserFactory(is_staff=True)
+    for _ in range(80):
+        random_step(rng, users, moderator)
+    expected = {user.pk: reference_feed(user) for user in users}
+    with throwaway_redis() as redis:
+        settings.CACHES = {
+            name: {**config, "LOCATION": f"redis://127.0.0.1:{redis.port}/0"}
+            for name, config in settings.CACHES.items()
+        }
+        with_redis = {user.pk: read_feed(client_for(user), 4) for user in users}
+        redis.stop()
+        without_redis = {user.pk: read_feed(client_for(user), 4) for user in users}
+
+    assert with_redis == expected
+    assert without_redis == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_show_at_once(settings, eager_celery):
+    settings.RATELIMIT_ENABLE = False
+    viewer, author = UserFactory(), UserFactory()
+    client = client_for(viewer)
+    old = PostFactory(author=author)
+    assert read_feed(client, 20) == []  # warm, empty
+
+    social.follow_create(follower=viewer, followee=author)
+    assert read_feed(client, 20) == [str(old.pk)]  # a new follow backfills
+
+    mine = publish(viewer)
+    theirs = publish(author)
+    assert read_feed(client, 20) == [str(theirs.pk), str(mine.pk), str(old.pk)]
+
+    content_remove(target=theirs, moderator=UserFactory(is_staff=True), reason="x")
+    assert read_feed(client, 20) == [str(mine.pk), str(old.pk)]
+
+    social.follow_delete(follower=viewer, followee=author)
+    assert read_feed(client, 20) == [str(mine.pk)]
+
+    social.follow_create(follower=viewer, followee=author)
+    social.block_create(blocker=author, blocked=viewer)
+    assert read_feed(client, 20) == [str(mine.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fanout_reaches_warm_timelines_only(eager_celery):
+    author = UserFactory()
+    warm, cold = UserFactory(), UserFactory()
+    for follower in (warm, cold):
+        Follow.objects.create(follower=follower, followee=author)
+    client_for(warm).get(FEED)
+
+    post = publish(author)
+
+    assert timelines.timeline_read(warm.pk, before_score=None, count=10)[0][0] == post.pk
+    assert timelines.timeline_read(cold.pk, before_score=None, count=10) is None
+
+
+@pytest.mark.django_db
+def test_refresh_drops_the_timeline(user, user_client):
+    user_client.get(FEED)
+    assert timelines.timeline_exists(user.pk)
+
+    assert user_client.post(f"{FEED}/refresh").status_code == 204
+
+    assert timelines.timeline_exists(user.pk) is False
+
+
+@pytest.mark.django_db
+def test_a_tampered_cursor_is_a_400(user_client):
+    assert user_client.get(FEED, {"cursor": "abc"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_feed_costs_a_fixed_number_of_queries(user, user_client, django_assert_max_num_queries):
+    author = UserFactory()
+    Follow.objects.create(follower=user, followee=author)
+    for _ in range(30):
+        PostFactory(author=author, created_at=timezone.now())
+    user_client.get(FEED)
+
+    with django_assert_max_num_queries(6):
+        small = user_client.get(FEED, {"limit": 2})
+    with django_assert_max_num_queries(6):
+        large = user_client.get(FEED, {"limit": 30})
+    assert len(small.json()["results"]) == 2
+    assert len(large.json()["results"]) == 30
