@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MOTO_PORT ?= 4566
 
-.PHONY: run test lint schema bench venv clean
+.PHONY: run test lint schema bench bench-feed venv clean
 
 venv: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ test: venv
 bench: venv
 	$(BIN)/python -m bench.media_processing
 	$(BIN)/python -m bench.trust_recalculation
+	$(MAKE) bench-feed
+
+## make bench-feed: the feed dataset (100,000 users, 5 M posts; minutes) and its benchmark.
+bench-feed: venv
+	$(BIN)/python -m bench.feed_dataset $(DATASET_ARGS)
+	$(BIN)/python -m bench.feed --write-docs
 
 lint: venv
 	$(BIN)/ruff check .

@@ -4,9 +4,11 @@ from typing import ClassVar
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 
@@ -111,6 +113,38 @@ class UserAdmin(DjangoUserAdmin):
         actions = super().get_actions(request, *args, **kwargs)
         actions.pop("delete_selected", None)
         return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Accounts leave through deletion and the purge, which keep every counter right.
+        return False
+
+    def user_change_password(self, request, id, form_url=""):
+        """Only superusers set passwords here; a moderator could otherwise take over any
+        account, a superuser's included. A password set here ends every session, as the
+        API's password change does, and is audited."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            sessions_revoke_all(user=user, reason=Session.RevokeReason.PASSWORD_CHANGE)
+            audit_record(
+                actor=request.user, action="password_set", target_type="user", target_id=user.pk
+            )
+        return response
+
+    def _targets(self, request, queryset):
+        """Moderators act on members only: staff accounts and their own are for superusers."""
+        if request.user.is_superuser:
+            return queryset
+        allowed = queryset.filter(is_staff=False, is_superuser=False).exclude(pk=request.user.pk)
+        skipped = queryset.count() - allowed.count()
+        if skipped:
+            self.message_user(
+                request, f"{skipped} staff account(s) skipped: only superusers act on staff.",
+                messages.WARNING,
+            )  # fmt: skip
+        return allowed
 
     # --- Panels ---------------------------------------------------------------------------
 
@@ -228,11 +262,13 @@ class UserAdmin(DjangoUserAdmin):
 
     @action_with_reason("Grant verified")
     def verify(self, request, queryset, reason: str) -> int:
+        queryset = self._targets(request, queryset)
         for user in queryset:
             trust_level_verify(user=user, moderator=request.user, reason=reason)
         return queryset.count()
 
     def _ban(self, request, queryset, reason: str, days: int) -> int:
+        queryset = self._targets(request, queryset)
         for user in queryset:
             ban_issue(user=user, days=days, reason=reason, moderator=request.user)
         return queryset.count()
@@ -251,12 +287,14 @@ class UserAdmin(DjangoUserAdmin):
 
     @action_with_reason("Lift bans")
     def unban(self, request, queryset, reason: str) -> int:
+        queryset = self._targets(request, queryset)
         for user in queryset:
             ban_lift(user=user, moderator=request.user, reason=reason)
         return queryset.count()
 
     @action_with_reason("Revoke every session (log out everywhere)")
     def revoke_sessions(self, request, queryset, reason: str) -> int:
+        queryset = self._targets(request, queryset)
         for user in queryset:
             sessions_revoke_all(user=user, reason=Session.RevokeReason.LOGOUT_ALL)
             audit_record(

@@ -58,6 +58,9 @@ def account_restore(*, user: User, moderator: User, reason: str) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is None:
         raise Conflict("This account is not deleted.", code="not_deleted")
+    purge_at = purge_due_at(user)
+    if purge_at is not None and purge_at <= timezone.now():
+        raise Conflict("The grace period is over: the account is being erased.", code="too_late")
     User.objects.filter(pk=user.pk).update(is_active=True, deleted_at=None)
     user.refresh_from_db()
     audit_record(
@@ -103,24 +106,39 @@ def _s3_objects_delete(user_id: uuid.UUID) -> int:
         for page in pages:
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:
-                client.delete_objects(Bucket=settings.MEDIA_BUCKET, Delete={"Objects": keys})
-                deleted += len(keys)
+                result = client.delete_objects(
+                    Bucket=settings.MEDIA_BUCKET, Delete={"Objects": keys}
+                )
+                for error in result.get("Errors", []):
+                    logger.error(
+                        "purge: could not delete %s: %s", error.get("Key"), error.get("Code")
+                    )
+                deleted += len(keys) - len(result.get("Errors", []))
     return deleted
 
 
-def account_purge(*, user_id: uuid.UUID) -> bool:
-    """Delete a deleted account for good: its S3 objects, then its rows. Safe to run twice."""
+def account_purge(*, user_id: uuid.UUID, cutoff: datetime.datetime) -> bool:
+    """Erase an account deleted before ``cutoff``: its rows, then its S3 objects.
+
+    Rows first, under the row lock and a fresh check: a moderator's restore either happened
+    before (the check fails and nothing is erased) or waits and then finds no account. Objects
+    left behind by an S3 failure after the commit are logged; nothing can reach them any more.
+    """
     from posts.models import Post
 
-    objects = _s3_objects_delete(user_id)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=user_id, deleted_at__isnull=False).first()
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=user_id, is_active=False, deleted_at__lte=cutoff)
+            .first()
+        )
         if user is None:
             return False
         _counts_of_others_release(user)
         # Posts first: their media links hold the media rows (PROTECT) until the posts go.
         Post.objects.filter(author=user).delete()
         user.delete()
+    objects = _s3_objects_delete(user_id)
     security_log.info("account_purged user=%s s3_objects=%s", user_id, objects)
     return True
 
@@ -130,7 +148,13 @@ def accounts_purge_due(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.ACCOUNT_PURGE_AFTER_DAYS)
     due = User.objects.filter(deleted_at__lte=cutoff, is_active=False).values_list("pk", flat=True)
-    return sum(account_purge(user_id=user_id) for user_id in list(due))
+    purged = 0
+    for user_id in list(due):
+        try:
+            purged += account_purge(user_id=user_id, cutoff=cutoff)
+        except Exception:  # one account's trouble must not stop the others' purge
+            logger.exception("purge of %s failed; the next run retries it", user_id)
+    return purged
 
 
 # --- Exports -----------------------------------------------------------------------------------

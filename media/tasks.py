@@ -36,6 +36,10 @@ def process_media_task(self, media_id: str) -> None:
             media_fail_after_retries(media_id=uuid.UUID(media_id))
             return
         raise
+    except Exception:
+        # Anything else (a bug, memory) would leave the item "processing" for ever.
+        logger.exception("media %s: processing crashed", media_id)
+        media_fail_after_retries(media_id=uuid.UUID(media_id))
 
 
 @shared_task(

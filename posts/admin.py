@@ -14,6 +14,10 @@ class ContentAdmin(ModerationAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Authors delete through the API (counts, S3); moderators remove, which can be undone.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         # Content is changed through the actions, never edited in place.
         return [field.name for field in self.model._meta.fields]

@@ -25,19 +25,19 @@ class PostQuerySet(models.QuerySet["Post"]):
     """The visibility vocabulary every read of posts goes through (STYLE.md)."""
 
     def visible_to(self, viewer: User) -> "PostQuerySet":
-        """Posts the viewer may see: not removed (staff excepted), no block between author and
-        viewer, and followers-only posts to the author and their followers (staff excepted)."""
+        """Posts the viewer may see: no block between author and viewer, followers-only posts
+        to the author and their followers only, and not removed (staff excepted)."""
         from social.selectors import blocked_ids_for, following_ids_for
 
-        posts = self.exclude(author_id__in=blocked_ids_for(viewer.pk))
-        if viewer.is_staff:
-            return posts
-        # A deleted (deactivated) author's posts disappear with the profile.
-        return posts.filter(removed_at__isnull=True, author__is_active=True).filter(
+        posts = self.exclude(author_id__in=blocked_ids_for(viewer.pk)).filter(
             Q(visibility=Visibility.PUBLIC)
             | Q(author_id=viewer.pk)
             | Q(author_id__in=following_ids_for(viewer.pk))
         )
+        if viewer.is_staff:
+            return posts  # staff also see removed posts and those of deleted accounts
+        # A deleted (deactivated) author's posts disappear with the profile.
+        return posts.filter(removed_at__isnull=True, author__is_active=True)
 
 
 class Post(models.Model):

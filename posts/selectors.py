@@ -44,10 +44,18 @@ def comment_list_for_post(*, viewer: User, post: Post) -> QuerySet[Comment]:
 
 
 def comment_get_for_viewer(*, viewer: User, comment_id: uuid.UUID) -> Comment:
-    """A comment is reachable when it and its post are both visible to the viewer."""
+    """A comment is reachable when it and its post are both visible to the viewer; a post's
+    author reaches every comment on it, blocked commenters' too, to delete them."""
+    on_visible_post = Comment.objects.filter(
+        pk=comment_id, post__in=Post.objects.visible_to(viewer)
+    )
     comment = (
-        Comment.objects.visible_to(viewer)
-        .filter(pk=comment_id, post__in=Post.objects.visible_to(viewer))
+        (
+            Comment.objects.visible_to(viewer).filter(
+                pk=comment_id, post__in=Post.objects.visible_to(viewer)
+            )
+            | on_visible_post.filter(post__author_id=viewer.pk)
+        )
         .select_related("post")
         .first()
     )

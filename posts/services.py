@@ -4,11 +4,12 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.models import User
 from ciel.api.exceptions import Conflict
 from feed.services import post_published
+from media.models import MediaItem, MediaStatus
 from media.services import media_attachable
 from posts.models import Comment, Like, Post, PostMedia, Visibility
 from safety.models import TrustReason
@@ -77,14 +78,27 @@ def post_delete(*, post: Post, deleter: User) -> None:
     _require_author(post, deleter)
     media_ids = [str(media_id) for media_id in post.media_links.values_list("media_id", flat=True)]
     deleted, _ = Post.objects.filter(pk=post.pk).delete()
+    # Its images are on their way out of S3: no new post may take them meanwhile.
+    MediaItem.objects.filter(pk__in=media_ids).update(
+        status=MediaStatus.FAILED, failure_reason="Deleted with its post."
+    )
     if deleted:
         User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
         transaction.on_commit(lambda: delete_media_task.delay(media_ids))
 
 
+def _post_lock_live(post: Post) -> Post:
+    """Lock the post against a concurrent delete, and refuse one that is gone or removed."""
+    locked = Post.objects.select_for_update().filter(pk=post.pk, removed_at__isnull=True).first()
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
 @transaction.atomic
 def like_create(*, user: User, post: Post) -> bool:
     """Like; liking again changes nothing. True when this call added the like."""
+    _post_lock_live(post)
     try:
         with transaction.atomic():
             Like.objects.create(user=user, post=post)
@@ -116,6 +130,7 @@ def like_delete(*, user: User, post: Post) -> bool:
 
 @transaction.atomic
 def comment_create(*, author: User, post: Post, body: str) -> Comment:
+    _post_lock_live(post)
     comment = Comment.objects.create(author=author, post=post, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     notification_create(

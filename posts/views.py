@@ -32,7 +32,7 @@ from posts.serializers import (
     PostSerializer,
     PostUpdateInputSerializer,
 )
-from safety.limits import action_limit_consume
+from safety.limits import action_limited
 
 NOT_YOURS = error_response("`permission_denied`: only the author may do this.")
 
@@ -52,8 +52,8 @@ class PostCreateView(APIView):
     def post(self, request: Request) -> Response:
         viewer = request_user(request)
         data = validated_input(PostCreateInputSerializer, request)
-        action_limit_consume(user=viewer, action="post")
-        post = services.post_create(author=viewer, **data)
+        with action_limited(user=viewer, action="post"):
+            post = services.post_create(author=viewer, **data)
         post = post_get_for_viewer(viewer=viewer, post_id=post.pk)
         return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
 
@@ -103,8 +103,9 @@ class LikeView(APIView):
     def post(self, request: Request, post_id: uuid.UUID) -> Response:
         viewer = request_user(request)
         post = post_get_for_viewer(viewer=viewer, post_id=post_id)
-        action_limit_consume(user=viewer, action="like")
-        services.like_create(user=viewer, post=post)
+        with action_limited(user=viewer, action="like") as counted:
+            if not services.like_create(user=viewer, post=post):
+                counted.refund()  # liked already: nothing happened
         return _like_state(post, liked=True)
 
     @extend_schema(
@@ -145,8 +146,8 @@ class CommentListView(ListAPIView):
         viewer = request_user(request)
         post = post_get_for_viewer(viewer=viewer, post_id=post_id)
         data = validated_input(CommentCreateInputSerializer, request)
-        action_limit_consume(user=viewer, action="comment")
-        comment = services.comment_create(author=viewer, post=post, **data)
+        with action_limited(user=viewer, action="comment"):
+            comment = services.comment_create(author=viewer, post=post, **data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 

@@ -19,6 +19,8 @@ have their own strict fallback (safety/ratelimit.py).
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -117,27 +119,46 @@ def _states(
     return states
 
 
-def action_limit_consume(*, user: User, action: str, now: float | None = None) -> None:
+@dataclass(frozen=True)
+class Counted:
+    """One counted action; ``refund()`` takes it back when the action did not happen."""
+
+    keys: tuple[str, ...] = ()
+    member: str = ""
+
+    def refund(self) -> None:
+        if not self.keys:
+            return
+        try:
+            pipe = get_redis_connection("default").pipeline()
+            for key in self.keys:
+                pipe.zrem(key, self.member)
+            pipe.execute()
+        except (RedisError, OSError):
+            pass  # the slot stays used until it leaves the window: the safe side
+
+
+def action_limit_consume(*, user: User, action: str, now: float | None = None) -> Counted:
     """Count one ``action`` by ``user``, or raise 429 when any of its windows is full."""
     if not settings.RATELIMIT_ENABLE:
-        return
+        return Counted()
     windows = windows_for(action, user.trust_level)
     now_ms = int((now if now is not None else time.time()) * 1000)
-    args: list = [now_ms, f"{now_ms}-{uuid.uuid4().hex[:8]}"]
+    member = f"{now_ms}-{uuid.uuid4().hex[:8]}"
+    keys = tuple(_key(action, user.pk, w) for w, _ in windows)
+    args: list = [now_ms, member]
     for window, limit in windows:
         args += [window * 1000, limit]
     try:
         connection = get_redis_connection("default")
-        raw = connection.eval(
-            SLIDING_LOG, len(windows), *[_key(action, user.pk, w) for w, _ in windows], *args
-        )
+        raw = connection.eval(SLIDING_LOG, len(keys), *keys, *args)
     except (RedisError, OSError) as exc:
         RATE_LIMIT_FAIL_OPEN.labels(action=action).inc()
         logger.warning("action limit %s failed open: Redis unavailable (%s)", action,
                        type(exc).__name__)  # fmt: skip
-        return
+        return Counted()
     if int(raw[0]) == 1:
-        return
+        return Counted(keys=keys, member=member)
     states = _states(windows, raw, now_ms, offset=1)
     full = [state for state in states if state.used >= state.limit]
     blocking = max(full, key=lambda state: state.reset_at)
@@ -177,3 +198,15 @@ def action_limits_peek(
 
 def _window_name(seconds: int) -> str:
     return {3600: "hour", 86400: "day"}.get(seconds, f"{seconds} seconds")
+
+
+@contextmanager
+def action_limited(*, user: User, action: str) -> Iterator[Counted]:
+    """Count the action, and take the count back if the block raises (a refused follow, a post
+    whose media is not ready): only actions that happened use up the limit."""
+    counted = action_limit_consume(user=user, action=action)
+    try:
+        yield counted
+    except BaseException:
+        counted.refund()
+        raise

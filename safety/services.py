@@ -290,11 +290,15 @@ def ban_lift(*, user: User, moderator: User, reason: str) -> int:
 def _flag_weight(*, reporter: User, owner: User) -> int:
     """How much a flag counts toward automatic strikes, in half flags. Why:
 
+    - a reporter counts once per member, however many of their posts they flag: otherwise one
+      person flagging ten posts would strike anyone;
     - a `new` account counts half: accounts are cheap to get with invites, and a brigade is
       usually fresh accounts;
     - an account that shares a device with an account that already flagged this owner counts
       nothing: several accounts on one phone are one person flagging once.
     """
+    if Report.objects.filter(reporter=reporter, target_owner=owner).exists():
+        return 0
     shared_device_reporters = Report.objects.filter(
         target_owner=owner,
         reporter__device_links__device__accounts__user=reporter,
@@ -338,7 +342,8 @@ def report_create(
         note=note,
         weight=weight,
     )
-    trust_points_record(user=owner, reason=TrustReason.FLAG_RECEIVED, source_id=report.pk)
+    # −10 per flag, once per reporter and member (the ledger's source is the reporter).
+    trust_points_record(user=owner, reason=TrustReason.FLAG_RECEIVED, source_id=reporter.pk)
     threshold = settings.FLAGS_PER_AUTOMATIC_STRIKE * FULL_FLAG
     before, after = owner.flag_score, owner.flag_score + weight
     User.objects.filter(pk=owner.pk).update(flag_score=after)
@@ -396,7 +401,10 @@ def device_blocked(*, fingerprint: str | None) -> bool:
     if not fingerprint:
         return False
     device = Device.objects.filter(fingerprint_hash=fingerprint_hash(fingerprint)).first()
-    return device is not None and device.blocked
+    if device is None:
+        return False
+    # Rescored now: a ban that ended by itself no longer counts against the device.
+    return device_risk_recalculate(device=device).blocked
 
 
 @transaction.atomic
@@ -473,9 +481,14 @@ def _reports_resolve(
 def content_remove(*, target: Any, moderator: User, reason: str) -> None:
     """Remove a post or comment (hidden from everyone but staff) and strike its author."""
     target_type, content = _content_target(target)
-    if content.removed_at is not None:
+    # Conditional, so two moderators removing the same post strike its author once.
+    removed = (
+        type(content)
+        .objects.filter(pk=content.pk, removed_at__isnull=True)
+        .update(removed_at=timezone.now())
+    )
+    if not removed:
         return
-    type(content).objects.filter(pk=content.pk).update(removed_at=timezone.now())
     content.refresh_from_db(fields=["removed_at"])
     audit_record(
         actor=moderator, action="content_remove", target_type=target_type,
@@ -506,9 +519,10 @@ def content_restore(*, target: Any, moderator: User, reason: str) -> None:
 
 @transaction.atomic
 def report_dismiss(*, report: Report, moderator: User, reason: str) -> None:
-    Report.objects.filter(pk=report.pk).update(
+    if not Report.objects.filter(pk=report.pk, status="open").update(
         status="dismissed", resolved_at=timezone.now(), resolved_by=moderator
-    )
+    ):
+        return
     audit_record(
         actor=moderator, action="report_dismiss", target_type="report", target_id=report.pk,
         reason=reason,
@@ -516,11 +530,13 @@ def report_dismiss(*, report: Report, moderator: User, reason: str) -> None:
 
 
 @transaction.atomic
-def report_strike(*, report: Report, moderator: User, reason: str) -> Strike:
-    """Strike the reported content's owner from a report, and close the report."""
-    Report.objects.filter(pk=report.pk).update(
+def report_strike(*, report: Report, moderator: User, reason: str) -> Strike | None:
+    """Strike the reported content's owner from an open report, and close the report; a
+    report already closed (or the confirmation posted twice) strikes nobody."""
+    if not Report.objects.filter(pk=report.pk, status="open").update(
         status="actioned", resolved_at=timezone.now(), resolved_by=moderator
-    )
+    ):
+        return None
     return strike_issue(
         user=report.target_owner, source=StrikeSource.MODERATOR, reason=reason, moderator=moderator
     )

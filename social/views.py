@@ -17,7 +17,7 @@ from accounts.selectors import user_get_for_viewer
 from ciel.api.input import validated_input
 from ciel.api.pagination import CursorPagination
 from ciel.api.schema import error_response
-from safety.limits import action_limit_consume
+from safety.limits import action_limited
 from social import selectors, services
 from social.serializers import (
     FollowerSerializer,
@@ -76,8 +76,11 @@ class FollowView(APIView):
     def post(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         target = _target(handle)
-        action_limit_consume(user=viewer, action="follow")
-        services.follow_create(follower=viewer, followee=target)
+        already = selectors.relationship_get(viewer=viewer, handle=handle)
+        with action_limited(user=viewer, action="follow") as counted:
+            services.follow_create(follower=viewer, followee=target)
+            if already is not None and already.following:
+                counted.refund()  # followed already: nothing happened
         return _relationship_response(viewer, handle, after_write=True)
 
     @extend_schema(

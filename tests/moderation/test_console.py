@@ -212,3 +212,36 @@ def test_moderators_see_the_posts_list(console):
 def test_report_admin_has_no_add(console):
     assert console.get("/admin/safety/report/add/").status_code == 403
     assert Report.objects.count() == 0
+
+
+def test_a_moderator_cannot_set_passwords_or_act_on_staff(console, moderator):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+
+    page = console.get(f"/admin/accounts/user/{superuser.pk}/password/")
+    posted = console.post(
+        f"/admin/accounts/user/{superuser.pk}/password/",
+        {"password1": "hijacked-password-1", "password2": "hijacked-password-1"},
+    )
+    act(console, "/admin/accounts/user/", "ban_7_days", [superuser.pk], "nope")
+
+    assert page.status_code == posted.status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.check_password("correct horse battery staple")
+    assert not superuser.ban_active()
+
+
+def test_one_reporter_flagging_many_posts_counts_once():
+    author = UserFactory()
+    reporter = UserFactory(trust_level="basic")
+    posts = [PostFactory(author=author) for _ in range(12)]
+
+    for post in posts:
+        report_create(
+            reporter=reporter, target_type="post", target_id=post.pk, target_owner=author,
+            reason="spam",
+        )  # fmt: skip
+
+    author.refresh_from_db()
+    assert author.flag_score == 2
+    assert author.trust_points == -10
+    assert not Strike.objects.filter(user=author).exists()

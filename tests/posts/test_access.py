@@ -15,7 +15,8 @@ KINDS = ("public", "followers", "removed")
 
 CAN_SEE = {
     "public": {"owner", "follower", "stranger", "staff"},
-    "followers": {"owner", "follower", "staff"},
+    # Staff see removed posts (for moderation) but not other people's followers-only posts.
+    "followers": {"owner", "follower"},
     "removed": {"staff"},
 }
 

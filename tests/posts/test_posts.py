@@ -191,3 +191,42 @@ def test_the_post_list_costs_a_fixed_number_of_queries(
         large = user_client.get("/api/v1/users/author/posts", {"limit": 12})
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 12
+
+
+def test_the_post_owner_deletes_a_blocked_users_comment():
+    from social.models import Block
+
+    post = PostFactory()
+    harasser = UserFactory()
+    comment = Comment.objects.create(post=post, author=harasser, body="rude")
+    Post.objects.filter(pk=post.pk).update(comment_count=1)
+    Block.objects.create(blocker=post.author, blocked=harasser)
+
+    response = client_for(post.author).delete(f"/api/v1/comments/{comment.pk}")
+
+    assert response.status_code == 204
+    assert not Comment.objects.filter(pk=comment.pk).exists()
+
+
+def test_a_refused_post_does_not_use_up_the_limit(user, user_client):
+    unready = MediaFactory(owner=user, status=MediaStatus.PROCESSING)
+    ready = MediaFactory(owner=user)
+
+    refused = user_client.post("/api/v1/posts", {"media_ids": [str(unready.pk)]})
+    accepted = user_client.post("/api/v1/posts", {"media_ids": [str(ready.pk)]})
+
+    assert refused.status_code == 409
+    assert accepted.status_code == 201  # a new user's one post an hour is still there
+
+
+def test_likes_and_comments_on_a_removed_post_are_404():
+    from django.utils import timezone
+
+    post = PostFactory()
+    staff = UserFactory(is_staff=True)
+    Post.objects.filter(pk=post.pk).update(removed_at=timezone.now())
+
+    client = client_for(staff)
+    assert client.post(f"/api/v1/posts/{post.pk}/like").status_code == 404
+    assert client.post(f"/api/v1/posts/{post.pk}/comments", {"body": "hi"}).status_code == 404
+    assert not Like.objects.filter(post=post).exists()

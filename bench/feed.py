@@ -1,0 +1,321 @@
+"""Benchmark the home feed through the full HTTP stack, beside the design review's CTE.
+
+    python -m bench.feed [--requests 200] [--write-docs]
+
+Runs against the dataset of ``bench.feed_dataset`` (database ``ciel_bench_feed``, Redis db 13),
+starting its own gunicorn with production settings and token authentication. Prints p50, p95
+and p99 per scenario, the SQL path alone, the review's CTE on the same data, the fan-out of one
+post to 2,000 followers, timeline memory in Redis, search latencies, and requests per second at
+saturation. It prints figures and never fails on a slow machine; ``--write-docs`` also writes
+the table to docs/performance.md.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "ciel.settings",
+    "DATABASE_URL": os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ciel_bench_feed"
+    ),
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    "RATELIMIT_ENABLE": "False",
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "False",
+    "PASETO_KEYS": "k4.local.YmVuY2gtb25seS1rZXktZm9yLWxvY2FsLXVzZS0zMiE",
+    "LOG_LEVEL": "WARNING",
+    # Production serves variants from a CDN; without one, each of the 4 variant URLs of each
+    # post is a presigned S3 URL (~0.1 ms of HMAC each), which would dominate a 50-post page.
+    "MEDIA_CDN_URL": "https://cdn.ciel.example",
+}
+os.environ.update(BENCH_ENV)
+
+import warnings
+
+import django
+
+warnings.filterwarnings("ignore", message="No directory at")
+django.setup()
+
+import requests
+from django.db import connection
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from accounts.models import Session, User
+from accounts.tokens import access_token_issue
+from feed import selectors, services, timelines
+from posts.models import Post
+
+REVIEW_CTE = """
+WITH user_network AS (
+  SELECT followee_id AS user_id FROM social_follow WHERE follower_id = %(viewer)s
+  UNION ALL
+  SELECT %(viewer)s AS user_id
+),
+blocked_users AS (
+  SELECT blocked_id FROM social_block WHERE blocker_id = %(viewer)s
+  UNION ALL
+  SELECT blocker_id FROM social_block WHERE blocked_id = %(viewer)s
+)
+SELECT p.*, u.handle, u.display_name
+FROM posts_post p
+JOIN user_network n ON p.author_id = n.user_id
+JOIN accounts_user u ON p.author_id = u.id
+LEFT JOIN blocked_users b ON p.author_id = b.blocked_id
+WHERE b.blocked_id IS NULL
+ORDER BY p.created_at DESC, p.id DESC
+LIMIT %(limit)s
+"""
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples_ms)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return statistics.median(ordered), at(0.95), at(0.99)
+
+
+def token_for(user: User) -> str:
+    session = Session.objects.create(user=user, last_used_at=timezone.now())
+    return access_token_issue(user.pk, session.pk)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ciel.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env={**os.environ, **BENCH_ENV},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                return server
+        except requests.RequestException:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def timed_requests(url: str, token: str, params: dict, count: int, clients: int = 2) -> list[float]:
+    """``count`` requests split over ``clients`` threads; latency of each, in ms."""
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(n):
+            started = time.perf_counter()
+            response = session.get(url, params=params, timeout=30)
+            elapsed = (time.perf_counter() - started) * 1000
+            response.raise_for_status()
+            with lock:
+                samples.append(elapsed)
+
+    threads = [threading.Thread(target=run, args=(count // clients,)) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+def deep_cursor(url: str, token: str, limit: int, pages: int) -> str | None:
+    cursor = None
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(pages):
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        cursor = requests.get(url, params=params, headers=headers, timeout=30).json()["next_cursor"]
+        if cursor is None:
+            return None
+    return cursor
+
+
+def sql_timings(label: str, run, count: int) -> tuple[str, tuple[float, float, float]]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return label, percentiles(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+
+    get_redis_connection("default").flushdb()
+    median_following = sorted(User.objects.values_list("following_count", flat=True))
+    median_value = median_following[len(median_following) // 2]
+    median_user = User.objects.filter(following_count=median_value).order_by("pk").first()
+    cap_user = User.objects.order_by("-following_count", "pk").first()
+    users = {"median": median_user, "2000-follow": cap_user}
+    rows: list[tuple[str, str]] = []
+
+    def line(label: str, figures: tuple[float, float, float]) -> None:
+        text = f"p50 {figures[0]:6.2f} ms  p95 {figures[1]:6.2f} ms  p99 {figures[2]:6.2f} ms"
+        print(f"{label:48} {text}", flush=True)
+        rows.append((label, text))
+
+    print(
+        f"dataset: {User.objects.count()} users, {Post.objects.count()} posts; median user "
+        f"follows {median_user.following_count}, the other {cap_user.following_count}"
+    )
+    port = free_port()
+    server = start_gunicorn(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for name, user in users.items():
+            token = token_for(user)
+            for limit in (20, 50):
+                url = base + "/api/v1/feed/home"
+                timed_requests(url, token, {"limit": limit}, 10)  # warm the timeline
+                line(
+                    f"HTTP home, {name}, limit {limit}, first page",
+                    percentiles(timed_requests(url, token, {"limit": limit}, args.requests)),
+                )
+                cursor = deep_cursor(url, token, limit, 6)
+                if cursor:
+                    line(
+                        f"HTTP home, {name}, limit {limit}, page 7",
+                        percentiles(
+                            timed_requests(
+                                url, token, {"limit": limit, "cursor": cursor}, args.requests
+                            )
+                        ),
+                    )
+
+        authors = selectors.home_authors(cap_user)
+        line(
+            "SQL two-phase alone, 2000-follow, limit 50",
+            sql_timings(
+                "", lambda: selectors.home_feed_ids_sql(authors, before=None, count=51), 100
+            )[1],
+        )
+
+        def review_cte() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(REVIEW_CTE, {"viewer": cap_user.pk, "limit": 50})
+                cursor.fetchall()
+
+        line("review's CTE, 2000-follow, limit 50", sql_timings("", review_cte, 10)[1])
+
+        # Search, through HTTP.
+        token = token_for(median_user)
+        for label, path, query in (
+            ("users, 3-letter handle prefix", "/api/v1/search/users", "u12"),
+            ("posts, caption word", "/api/v1/search/posts", "harbour"),
+        ):
+            line(
+                f"HTTP search {label}",
+                percentiles(timed_requests(base + path, token, {"q": query}, 100)),
+            )
+
+        # Saturation: 4 clients for 10 s on the median user's first page.
+        done = []
+        stop = time.monotonic() + 10
+
+        def hammer() -> None:
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {token}"
+            while time.monotonic() < stop:
+                session.get(base + "/api/v1/feed/home", params={"limit": 20}, timeout=30)
+                done.append(1)
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rps = len(done) / 10
+        print(f"{'saturation, 4 clients, 2 gunicorn workers':48} {rps:.0f} requests/s")
+        rows.append(("saturation (4 clients, 2 gunicorn workers)", f"{rps:.0f} requests/s"))
+    finally:
+        server.terminate()
+        server.wait()
+
+    # Fan-out to 2,000 warm timelines.
+    star = User.objects.order_by("-follower_count").first()
+    from social.models import Follow
+
+    followers = list(
+        Follow.objects.filter(followee=star).values_list("follower_id", flat=True)[:2000]
+    )
+    for follower in followers:
+        timelines.timeline_build(follower, [])
+    post = Post.objects.filter(author=star).order_by("-created_at").first()
+    runs = []
+    for _ in range(5):
+        _updated, seconds = services.fanout(post_id=post.pk)
+        runs.append(seconds * 1000)
+    label = f"fan-out of one post to {len(followers)} warm timelines"
+    print(f"{label:48} median {statistics.median(runs):.1f} ms")
+    rows.append((label, f"median {statistics.median(runs):.1f} ms"))
+
+    # Redis memory: build full timelines for a sample of users and extrapolate.
+    redis = get_redis_connection("default")
+    redis.flushdb()
+    before = redis.info("memory")["used_memory"]
+    sample = list(User.objects.order_by("?").values_list("pk", flat=True)[:300])
+    for user_id in sample:
+        viewer = User.objects.get(pk=user_id)
+        rows_sql = selectors.home_feed_ids_sql(
+            selectors.home_authors(viewer), before=None, count=timelines.TIMELINE_SIZE
+        )
+        timelines.timeline_build(user_id, [(pid, timelines.score_of(at)) for pid, at in rows_sql])
+    per_user = (redis.info("memory")["used_memory"] - before) / len(sample)
+    total = per_user * User.objects.count() / 1e6
+    text = f"{per_user / 1024:.1f} KiB a user; {total:.0f} MB for every user's timeline"
+    print(f"{'Redis memory of timelines':48} {text}")
+    rows.append(("Redis memory of timelines (sampled, extrapolated)", text))
+
+    if args.write_docs:
+        table = "\n".join(f"| {label} | {value} |" for label, value in rows)
+        (REPO / "docs" / "performance.md").write_text(
+            "# Performance\n\n"
+            "Figures from `make bench-feed` on this kind of machine (2 cores, shared and noisy: "
+            "read the medians and the ratios). Dataset from `bench/feed_dataset.py`: "
+            f"{User.objects.count()} users, {Post.objects.count()} posts; the median user "
+            f"follows {median_user.following_count} accounts, "
+            f"the other {cap_user.following_count}.\n\n"
+            "| measure | result |\n| --- | --- |\n" + table + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
