@@ -184,6 +184,8 @@ def main() -> None:
     median_value = median_following[len(median_following) // 2]
     median_user = User.objects.filter(following_count=median_value).order_by("pk").first()
     cap_user = User.objects.order_by("-following_count", "pk").first()
+    if median_user is None or cap_user is None:
+        raise SystemExit("No dataset: run `python -m bench.feed_dataset` first.")
     users = {"median": median_user, "2000-follow": cap_user}
     rows: list[tuple[str, str]] = []
 
@@ -279,6 +281,8 @@ def main() -> None:
     for follower in followers:
         timelines.timeline_build(follower, [])
     post = Post.objects.filter(author=star).order_by("-created_at").first()
+    if post is None:
+        raise SystemExit("The most followed user has no post; the dataset is too small.")
     runs = []
     for _ in range(5):
         _updated, seconds = services.fanout(post_id=post.pk)
