@@ -181,7 +181,12 @@ class AccountView(APIView):
         operation_id="account_delete",
         tags=["account"],
         request=AccountDeleteInputSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            400: error_response("`validation_error`: the password is missing or wrong."),
+            413: error_response("`payload_too_large`."),
+            415: error_response("`unsupported_media_type`."),
+        },
         description="Deactivate the account now; it is erased after 30 days unless restored "
         "by a moderator. Needs the password.",
     )

@@ -31,7 +31,7 @@ from accounts.tokens import access_token_issue
 user = User.objects.filter(email="fuzz@ciel.localhost").first() or User.objects.create_user(
     email="fuzz@ciel.localhost", handle="fuzz_user", password=None)
 session = Session.objects.create(user=user, last_used_at=timezone.now())
-print(access_token_issue(user.pk, session.pk)[0])')
+print(access_token_issue(user.pk, session.pk)[0])' | tail -n 1)
 
 log=$(mktemp)
 # No request-line limit here: the fuzzer's long query strings are for the app to answer, not for
