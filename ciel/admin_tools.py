@@ -90,6 +90,8 @@ def action_with_reason(
                     "count": queryset.count(),
                     "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
                     "action": request.POST.get("action", apply.__name__),
+                    # "Select all N" must survive the reason page, or nothing is selected.
+                    "select_across": request.POST.get("select_across") == "1",
                     "opts": modeladmin.model._meta,
                 },
             )

@@ -383,6 +383,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "device-rescoring": {
+        "task": "safety.tasks.devices_rescore_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "trust-recalculation": {
         "task": "safety.tasks.trust_recalculate_all_task",
         "schedule": env.float("TRUST_RECALCULATION_INTERVAL_SECONDS", default=3600.0),

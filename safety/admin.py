@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -82,6 +82,12 @@ class ReportAdmin(ModerationAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # The queue opens on what needs work: open reports. "All" is one click away.
+        if not request.GET and request.method == "GET":
+            return HttpResponseRedirect(f"{request.path}?status__exact=open")
+        return super().changelist_view(request, extra_context)
 
     @action_with_reason("Dismiss the reports")
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Report], reason: str) -> int:

@@ -5,7 +5,8 @@ import time
 
 from celery import shared_task
 
-from safety.services import trust_level_recalculate_all
+from safety.models import Device, DeviceAccount
+from safety.services import device_risk_recalculate, trust_level_recalculate_all
 
 logger = logging.getLogger(__name__)
 
@@ -21,3 +22,18 @@ def trust_recalculate_all_task() -> int:
         time.perf_counter() - started,
     )
     return changed
+
+
+@shared_task
+def devices_rescore_task() -> int:
+    """Beat: rescore devices linked to an account whose ban state may have changed.
+
+    Bans end by themselves, so a device scored while an account was banned would keep that
+    score; signup and login rescore the device they check, this keeps the console's view true.
+    """
+    device_ids = set(
+        DeviceAccount.objects.filter(user__bans__isnull=False).values_list("device_id", flat=True)
+    )
+    for device in Device.objects.filter(pk__in=device_ids):
+        device_risk_recalculate(device=device)
+    return len(device_ids)

@@ -107,7 +107,7 @@ def test_the_audit_log_is_read_only_even_for_superusers(reported_post):
 
 def test_the_report_queue_filters(console, reported_post):
     for query in (
-        "",
+        "?status__exact=dismissed",
         "?status__exact=open",
         "?reason__exact=spam",
         "?age=day",
@@ -189,7 +189,7 @@ def test_posts_can_be_removed_and_restored(console, moderator):
     [
         "/admin/accounts/user/",
         "/admin/posts/post/",
-        "/admin/safety/report/",
+        "/admin/safety/report/?status__exact=open",
         "/admin/safety/auditlogentry/",
     ],
 )
@@ -245,3 +245,32 @@ def test_one_reporter_flagging_many_posts_counts_once():
     assert author.flag_score == 2
     assert author.trust_points == -10
     assert not Strike.objects.filter(user=author).exists()
+
+
+def test_the_report_queue_opens_on_open_reports(console):
+    response = console.get("/admin/safety/report/")
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?status__exact=open")
+
+
+def test_select_all_survives_the_reason_page(console, moderator):
+    posts = PostFactory.create_batch(3)
+
+    ask = console.post(
+        "/admin/posts/post/",
+        {
+            "action": "remove",
+            "_selected_action": [str(posts[0].pk)],
+            "select_across": "1",
+            "index": "0",
+        },
+    )
+    assert b'name="select_across"' in ask.content
+    console.post(
+        "/admin/posts/post/",
+        {"action": "remove", "_selected_action": [str(posts[0].pk)], "select_across": "1",
+         "index": "0", "apply": "yes", "reason": "spam wave"},
+    )  # fmt: skip
+
+    assert Post.objects.filter(removed_at__isnull=False).count() == 3

@@ -193,3 +193,21 @@ def test_trust_score_endpoint(user):
     assert requirements["posts"] == {"minimum": 5, "current": 2, "missing": 3}
     assert requirements["account_age_days"] == {"minimum": 7, "current": 3, "missing": 4}
     assert requirements["points"] == {"minimum": 20, "current": 6, "missing": 14}
+
+
+def test_the_rescoring_job_lowers_the_risk_once_a_ban_has_ended():
+    from safety.tasks import devices_rescore_task
+
+    accounts = UserFactory.create_batch(2)
+    for account in accounts:
+        device_register(user=account, fingerprint="tablet")
+    for reason in ("a", "b", "c"):
+        strike_issue(user=accounts[0], source=StrikeSource.MODERATOR, reason=reason)
+    assert Device.objects.get().risk_score == 30
+    User.objects.filter(pk=accounts[0].pk).update(
+        banned_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+
+    devices_rescore_task()
+
+    assert Device.objects.get().risk_score == 5
