@@ -20,7 +20,7 @@ from ciel.api.exceptions import RateLimited
 from invites.models import Invite
 from posts.models import Post
 from safety.models import Ban, DeviceAccount, Report, Strike, TrustLedgerEntry
-from safety.ratelimit import attempt_reserve, limit_enforce
+from safety.ratelimit import limit_enforce, login_attempt_reserve
 from safety.services import audit_record, ban_issue, ban_lift, trust_level_verify
 
 
@@ -328,11 +328,7 @@ def rate_limited_admin_login(
         return admin.site.login(request, extra_context)
     try:
         limit_enforce(request, group="login:ip", rate=settings.LOGIN_RATE_PER_IP)
-        attempt = attempt_reserve(
-            group="login:email",
-            identity=normalize_email(request.POST.get("username", "")),
-            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
-        )
+        attempt = login_attempt_reserve(email=normalize_email(request.POST.get("username", "")))
     except RateLimited as exc:
         response = HttpResponse(
             "Too many login attempts. Try again later.", status=429, content_type="text/plain"

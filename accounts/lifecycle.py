@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import DataExport, ExportStatus, Session, User
 from ciel import aws
@@ -30,12 +30,20 @@ security_log = logging.getLogger("ciel.security")
 # --- Deletion ----------------------------------------------------------------------------------
 
 
+class WrongPassword(ValidationError):
+    def __init__(self) -> None:
+        super().__init__({"password": ["The password is incorrect."]})
+
+
 @transaction.atomic
-def account_delete(*, user: User) -> User:
-    """Deactivate at once: sessions end, the profile, posts and comments disappear from others;
-    the rows stay for the grace period so a moderator can restore them."""
+def account_delete(*, user: User, password: str) -> User:
+    """Deactivate at once, given the owner's password: sessions end, the profile, posts and
+    comments disappear from others; the rows stay for the grace period so a moderator can
+    restore them."""
     from accounts.services import sessions_revoke_all
 
+    if not user.check_password(password):
+        raise WrongPassword()
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(is_active=False, deleted_at=now)
     user.refresh_from_db()

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,7 +31,7 @@ from accounts.serializers import (
 from ciel.api.input import validated_input
 from ciel.api.network import client_ip
 from ciel.api.schema import error_response
-from safety.ratelimit import attempt_reserve, limit_enforce
+from safety.ratelimit import limit_enforce, login_attempt_reserve, password_attempt
 
 TOO_MANY_LOGINS = "Too many login attempts. Try again later."
 RATE_LIMITED = error_response("`rate_limited`: see Retry-After.")
@@ -101,12 +101,7 @@ class LoginView(PublicAuthView):
         )
         data = validated_input(LoginInputSerializer, request)
         email = normalize_email(data["email"])
-        attempt = attempt_reserve(
-            group="login:email",
-            identity=email,
-            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
-            message=TOO_MANY_LOGINS,
-        )
+        attempt = login_attempt_reserve(email=email, message=TOO_MANY_LOGINS)
         pair = services.session_login(
             email=email,
             password=data["password"],
@@ -193,15 +188,8 @@ class AccountView(APIView):
     def delete(self, request: Request) -> Response:
         user = request_user(request)
         data = validated_input(AccountDeleteInputSerializer, request)
-        attempt = attempt_reserve(
-            group="password:user",
-            identity=str(user.pk),
-            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
-        )
-        if not user.check_password(data["password"]):
-            raise ValidationError({"password": ["The password is incorrect."]})
-        attempt.release()
-        lifecycle.account_delete(user=user)
+        with password_attempt(user_id=user.pk, wrong_password=lifecycle.WrongPassword):
+            lifecycle.account_delete(user=user, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -257,21 +245,8 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         user = request_user(request)
         data = validated_input(PasswordChangeInputSerializer, request)
-        # Wrong current passwords count like failed logins, so a stolen access token cannot
-        # be used to guess the password.
-        attempt = attempt_reserve(
-            group="password:user",
-            identity=str(user.pk),
-            rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
-        )
-        try:
+        with password_attempt(user_id=user.pk, wrong_password=services.WrongCurrentPassword):
             pair = services.password_change(user=user, **data, client=client_info(request))
-        except services.WrongCurrentPassword:
-            raise
-        except Exception:
-            attempt.release()
-            raise
-        attempt.release()
         return token_response(pair)
 
 

@@ -12,7 +12,7 @@ from django.db.models.functions import Greatest
 from accounts.models import User
 from feed import timelines
 from posts.models import Post, Visibility
-from posts.selectors import _with_display_data
+from posts.selectors import with_display_data
 from social.selectors import blocked_ids_for, following_ids_for
 
 SEARCH_CONFIG = "simple"  # captions are in any language: no stemming, no stop words
@@ -67,7 +67,7 @@ def home_feed_ids_sql(
 def _posts_in_order(viewer: User, ids: list[uuid.UUID]) -> list[Post]:
     by_id = {
         post.pk: post
-        for post in _with_display_data(
+        for post in with_display_data(
             Post.objects.filter(pk__in=ids, removed_at__isnull=True, author__is_active=True),
             viewer,
         )
@@ -124,7 +124,7 @@ def explore_posts(*, viewer: User) -> QuerySet[Post]:
     posts = Post.objects.filter(
         visibility=Visibility.PUBLIC, removed_at__isnull=True, author__is_active=True
     ).exclude(author_id__in=blocked_ids_for(viewer.pk))
-    return _with_display_data(posts, viewer)
+    return with_display_data(posts, viewer)
 
 
 def search_users(*, viewer: User, query: str) -> QuerySet[User]:
@@ -167,4 +167,4 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
         .exclude(author_id__in=blocked_ids_for(viewer.pk))
         .annotate(rank=SearchRank(F("document"), search))
     )
-    return _with_display_data(posts, viewer)
+    return with_display_data(posts, viewer)

@@ -30,3 +30,11 @@ def variant_url(key: str) -> str:
         Params={"Bucket": settings.MEDIA_BUCKET, "Key": key},
         ExpiresIn=settings.MEDIA_URL_EXPIRY_SECONDS,
     )
+
+
+def variant_urls(variants: dict[str, dict]) -> dict[str, dict]:
+    """``{name: {url, width, height}}`` for a media item's stored variants."""
+    return {
+        name: {"url": variant_url(v["key"]), "width": v["width"], "height": v["height"]}
+        for name, v in variants.items()
+    }

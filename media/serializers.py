@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from ciel.api.serializers import InputSerializer
 from media.models import ALLOWED_CONTENT_TYPES, MediaItem, MediaStatus
-from media.selectors import variant_url
+from media.selectors import variant_urls
 
 
 class UploadInputSerializer(InputSerializer):
@@ -76,7 +76,4 @@ class MediaSerializer(serializers.ModelSerializer):
         """The URLs of the variants once the item is ready; null before."""
         if media.status != MediaStatus.READY:
             return None
-        return {
-            name: {"url": variant_url(v["key"]), "width": v["width"], "height": v["height"]}
-            for name, v in media.variants.items()
-        }
+        return variant_urls(media.variants)

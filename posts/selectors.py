@@ -9,7 +9,7 @@ from accounts.models import User
 from posts.models import Comment, Like, Post, PostMedia
 
 
-def _with_display_data(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
+def with_display_data(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
     """Author, media in order and "liked by me", in two queries whatever the number of posts."""
     return (
         posts.select_related("author")
@@ -27,7 +27,7 @@ def _with_display_data(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
 
 def post_get_for_viewer(*, viewer: User, post_id: uuid.UUID) -> Post:
     """The one door to a post: missing, removed, followers-only or blocked are the same 404."""
-    post = _with_display_data(Post.objects.visible_to(viewer), viewer).filter(pk=post_id).first()
+    post = with_display_data(Post.objects.visible_to(viewer), viewer).filter(pk=post_id).first()
     if post is None:
         raise NotFound()
     return post
@@ -35,7 +35,7 @@ def post_get_for_viewer(*, viewer: User, post_id: uuid.UUID) -> Post:
 
 def post_list_for_profile(*, viewer: User, author: User) -> QuerySet[Post]:
     """The author's posts the viewer may see, for ``GET /users/{handle}/posts``."""
-    return _with_display_data(Post.objects.visible_to(viewer).filter(author=author), viewer)
+    return with_display_data(Post.objects.visible_to(viewer).filter(author=author), viewer)
 
 
 def comment_list_for_post(*, viewer: User, post: Post) -> QuerySet[Comment]:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
 from ciel.api.serializers import InputSerializer
+from media.selectors import variant_urls
 from media.serializers import VariantsSerializer
 from posts.models import (
     CAPTION_MAX_LENGTH,
@@ -26,12 +27,7 @@ class PostMediaSerializer(serializers.Serializer):
 
     @extend_schema_field(VariantsSerializer)
     def get_variants(self, link: PostMedia) -> dict:
-        from media.selectors import variant_url
-
-        return {
-            name: {"url": variant_url(v["key"]), "width": v["width"], "height": v["height"]}
-            for name, v in link.media.variants.items()
-        }
+        return variant_urls(link.media.variants)
 
 
 class PostSerializer(serializers.ModelSerializer):

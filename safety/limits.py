@@ -16,6 +16,7 @@ hour of unlimited likes, the failure is logged and counted, and IP limits on log
 have their own strict fallback (safety/ratelimit.py).
 """
 
+import datetime
 import logging
 import time
 import uuid
@@ -210,3 +211,33 @@ def action_limited(*, user: User, action: str) -> Iterator[Counted]:
     except BaseException:
         counted.refund()
         raise
+
+
+def action_limits_overview(*, user: User) -> tuple[bool, dict[str, list[dict]]]:
+    """Every action's windows as GET /account/rate-limits shows them, and whether Redis could be
+    read. While it cannot, the limits are not enforced either (fail open), so each window shows
+    its whole limit as remaining."""
+    states = action_limits_peek(user=user)
+    available = states is not None
+    if states is None:
+        now = time.time()
+        states = {
+            action: [
+                WindowState(window, limit, 0, now)
+                for window, limit in windows_for(action, user.trust_level)
+            ]
+            for action in settings.ACTION_RATE_LIMITS
+        }
+    actions = {
+        action: [
+            {
+                "window_seconds": state.window_seconds,
+                "limit": state.limit,
+                "remaining": state.remaining,
+                "reset_at": datetime.datetime.fromtimestamp(state.reset_at, tz=datetime.UTC),
+            }
+            for state in windows
+        ]
+        for action, windows in states.items()
+    }
+    return available, actions

@@ -16,7 +16,9 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -177,3 +179,31 @@ def attempt_reserve(
         logger.info("rate limited: %s", group)
         raise RateLimited(message, retry_after=(window + 1) * period - now, limit=limit)
     return attempt
+
+
+def login_attempt_reserve(*, email: str, message: str = "Too many attempts.") -> Attempt:
+    """A failed-login slot for this (normalised) email: API login and admin login alike."""
+    return attempt_reserve(
+        group="login:email",
+        identity=email,
+        rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL,
+        message=message,
+    )
+
+
+@contextmanager
+def password_attempt(*, user_id: uuid.UUID, wrong_password: type[Exception]) -> Iterator[None]:
+    """Count a check of the user's own password like a failed login (a stolen access token
+    must not become a way to guess it): the slot is kept when the block raises
+    ``wrong_password``, and given back when it succeeds or fails for another reason."""
+    attempt = attempt_reserve(
+        group="password:user", identity=str(user_id), rate=settings.LOGIN_FAILURE_RATE_PER_EMAIL
+    )
+    try:
+        yield
+    except wrong_password:
+        raise
+    except BaseException:
+        attempt.release()
+        raise
+    attempt.release()

@@ -1,10 +1,7 @@
 """DRF views of the safety app: trust score, rate limits, reports, devices."""
 
-import datetime
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -21,7 +18,7 @@ from ciel.api.pagination import CursorPagination
 from ciel.api.schema import error_response
 from posts.selectors import comment_get_for_viewer, post_get_for_viewer
 from safety import services
-from safety.limits import action_limits_peek, windows_for
+from safety.limits import action_limits_overview
 from safety.models import ReportTarget
 from safety.selectors import devices_for, trust_score_for
 from safety.serializers import (
@@ -53,36 +50,8 @@ class RateLimitsView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        states = action_limits_peek(user=user)
-        if states is None:  # Redis unreachable: the limits are not enforced either (fail open)
-            now = timezone.now()
-            actions: dict[str, Any] = {
-                action: [
-                    {"window_seconds": w, "limit": limit, "remaining": limit, "reset_at": now}
-                    for w, limit in windows_for(action, user.trust_level)
-                ]
-                for action in settings.ACTION_RATE_LIMITS
-            }
-        else:
-            actions = {
-                action: [
-                    {
-                        "window_seconds": state.window_seconds,
-                        "limit": state.limit,
-                        "remaining": state.remaining,
-                        "reset_at": datetime.datetime.fromtimestamp(
-                            state.reset_at, tz=datetime.UTC
-                        ),
-                    }
-                    for state in windows
-                ]
-                for action, windows in states.items()
-            }
-        body = {
-            "trust_level": user.trust_level,
-            "available": states is not None,
-            "actions": actions,
-        }
+        available, actions = action_limits_overview(user=user)
+        body = {"trust_level": user.trust_level, "available": available, "actions": actions}
         return Response(RateLimitsSerializer(body).data)
 
 

@@ -30,12 +30,6 @@ class PayloadTooLarge(ApiError):
     default_code = "payload_too_large"
 
 
-class ServiceUnavailable(ApiError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is temporarily unavailable. Try again shortly."
-    default_code = "unavailable"
-
-
 class RateLimited(ApiError):
     """429 with the headers of SPEC §2: Retry-After and X-RateLimit-Limit/-Remaining/-Reset."""
 

@@ -50,7 +50,7 @@ class CursorPagination(BasePagination):
         rows = list(queryset[: limit + 1])
         page = rows[:limit]
         self.next_cursor = (
-            _encode_cursor([_value_of(page[-1], field) for field in ordering])
+            cursor_encode([_value_of(page[-1], field) for field in ordering])
             if len(rows) > limit
             else None
         )
@@ -175,7 +175,8 @@ def _encode_value(value: Any) -> Any:
 CURSOR_SALT = "ciel.api.pagination.cursor"
 
 
-def _encode_cursor(values: Sequence[Any]) -> str:
+def cursor_encode(values: Sequence[Any]) -> str:
+    """A signed cursor; also for views that page without a queryset (the home feed)."""
     return signing.dumps([_encode_value(v) for v in values], salt=CURSOR_SALT)
 
 
@@ -187,11 +188,6 @@ def _decode_cursor(raw: str) -> list[Any]:
     if not isinstance(values, list):
         raise ValueError("cursor is not a list")
     return values
-
-
-def cursor_encode(values: Sequence[Any]) -> str:
-    """A signed cursor for views that page without a queryset (the home feed)."""
-    return _encode_cursor(values)
 
 
 def cursor_decode(raw: str, *, length: int) -> list[Any]:
