@@ -20,15 +20,36 @@ class InputSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             errors = {
-                name: [f"Must be {expected}."]
+                name: [problem]
                 for name, field in self.fields.items()
                 if name in data and data[name] is not None
-                for expected in [_wrong_type(field, data[name])]
-                if expected
+                for problem in [_input_problem(field, data[name])]
+                if problem
             }
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _input_problem(field: serializers.Field, value: Any) -> str | None:
+    expected = _wrong_type(field, value)
+    if expected:
+        return f"Must be {expected}."
+    return _too_long(field, value)
+
+
+def _too_long(field: serializers.Field, value: Any) -> str | None:
+    """The length error for a string longer than its field allows, measured before trimming.
+
+    DRF trims whitespace (Python's wide notion of it, control characters such as U+001E
+    included) before it checks max_length, so a 51-character string could pass a 50-character
+    limit. The schema promises maxLength on what the client sends, so that is what we measure.
+    """
+    if not isinstance(field, serializers.CharField) or not isinstance(value, str):
+        return None
+    if field.max_length is not None and len(value) > field.max_length:
+        return f"Ensure this field has no more than {field.max_length} characters."
+    return None
 
 
 def _wrong_type(field: serializers.Field, value: Any) -> str | None:

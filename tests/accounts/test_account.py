@@ -43,6 +43,19 @@ def test_patch_enforces_lengths(user, user_client, field, length):
     assert getattr(user, field) == before
 
 
+@pytest.mark.parametrize("padding", [" ", "\x1e", "\n"])
+def test_lengths_count_what_the_client_sent_before_trimming(user, user_client, padding):
+    # Schemathesis found this: 50 characters after a trimmed control character were accepted,
+    # although the schema promises maxLength 50 on the value sent.
+    before = user.display_name
+
+    response = user_client.patch(ACCOUNT, {"display_name": padding + "x" * 50})
+
+    assert "display_name" in assert_error(response, 400, "validation_error")["fields"]
+    user.refresh_from_db()
+    assert user.display_name == before
+
+
 def test_patch_cannot_touch_privileged_fields(user, user_client):
     response = user_client.patch(
         ACCOUNT,
