@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from ciel.api.serializers import InputSerializer
 from posts.serializers import PostSerializer
 
 
@@ -10,5 +11,5 @@ class FeedPageSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class SearchInputSerializer(serializers.Serializer):
+class SearchInputSerializer(InputSerializer):
     q = serializers.CharField(min_length=1, max_length=100)
