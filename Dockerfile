@@ -23,4 +23,6 @@ RUN DJANGO_DEBUG=True python manage.py collectstatic --no-input \
 USER ciel
 EXPOSE 8000
 
-CMD ["gunicorn", "ciel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--graceful-timeout", "20", "--access-logfile", "-"]
+# The API; its tuning is /app/gunicorn.conf.py (set WEB_CONCURRENCY: a container's CPU quota is
+# invisible to it). Workers: `scripts/celery_worker.sh default|media`; beat: `celery -A ciel beat`.
+CMD ["gunicorn", "ciel.wsgi", "--bind", "0.0.0.0:8000"]

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MOTO_PORT ?= 4566
 
-.PHONY: run test lint schema bench bench-feed venv clean
+.PHONY: run test lint schema bench bench-feed loadtest venv clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,13 @@ bench: venv
 bench-feed: venv
 	$(BIN)/python -m bench.feed_dataset $(DATASET_ARGS)
 	$(BIN)/python -m bench.feed --write-docs
+
+## make loadtest: a mixed-traffic Locust run against gunicorn on the feed benchmark's dataset,
+## beside a throwaway moto server (minutes); figures in docs/performance.md. LOADTEST_ARGS passes
+## options, e.g. LOADTEST_ARGS="--small --runs 1" (python -m bench.loadtest_run --help).
+loadtest: venv
+	$(BIN)/python scripts/check_services.py
+	$(BIN)/python scripts/with_moto.py -- $(BIN)/python -m bench.loadtest_run --write-docs $(LOADTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

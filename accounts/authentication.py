@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from accounts.models import Session, User
 from accounts.tokens import TokenError, access_token_decode
 from ciel.api.exceptions import AccountBanned
+from ciel.request_context import user_id_bind
 
 
 class PasetoAuthentication(authentication.BaseAuthentication):
@@ -51,6 +52,7 @@ class PasetoAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "This session has ended or the account is not active.", code="token_invalid"
             )
+        user_id_bind(user.pk)
         return user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from accounts.models import DataExport, ExportStatus, Session, User
 from ciel import aws
 from ciel.api.exceptions import Conflict, RateLimited
+from ciel.queueing import BrokerUnavailable, task_enqueue
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ciel.security")
@@ -170,9 +171,11 @@ def accounts_purge_due(*, now: datetime.datetime | None = None) -> int:
 
 @transaction.atomic
 def export_request(*, user: User) -> DataExport:
-    """Queue an export; one per EXPORT_INTERVAL_DAYS (the user's row lock makes it one)."""
-    from accounts.tasks import export_build_task
+    """Queue an export; one per EXPORT_INTERVAL_DAYS (the user's row lock makes it one).
 
+    If the broker cannot take the job, the export is undone and the call raises
+    BrokerUnavailable (503), so the client may simply try again.
+    """
     User.objects.select_for_update().filter(pk=user.pk).first()
     since = timezone.now() - datetime.timedelta(days=settings.EXPORT_INTERVAL_DAYS)
     latest = (
@@ -186,8 +189,19 @@ def export_request(*, user: User) -> DataExport:
             limit=1,
         )
     export = DataExport.objects.create(user=user)
-    transaction.on_commit(lambda: export_build_task.delay(str(export.pk)))
+    transaction.on_commit(lambda: _export_enqueue(export))
     return export
+
+
+def _export_enqueue(export: DataExport) -> None:
+    from accounts.tasks import export_build_task
+
+    try:
+        task_enqueue(export_build_task, str(export.pk))
+    except BrokerUnavailable:
+        # Undone, so the 503's retry is not refused as the week's export that never came.
+        DataExport.objects.filter(pk=export.pk, status=ExportStatus.PENDING).delete()
+        raise
 
 
 def export_get_for_owner(*, owner: User, export_id: uuid.UUID) -> DataExport:

@@ -28,9 +28,11 @@ from accounts.serializers import (
     SignupInputSerializer,
     TokenPairSerializer,
 )
+from ciel.api.caching import conditional_read
 from ciel.api.input import validated_input
 from ciel.api.network import client_ip
 from ciel.api.schema import error_response
+from ciel.db_router import replica_reads
 from safety.ratelimit import limit_enforce, login_attempt_reserve, password_attempt
 
 TOO_MANY_LOGINS = "Too many login attempts. Try again later."
@@ -158,6 +160,7 @@ class AccountView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="account_get", tags=["account"], responses={200: AccountSerializer})
+    @conditional_read
     def get(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)
 
@@ -200,7 +203,12 @@ class ExportCreateView(APIView):
         operation_id="account_export_create",
         tags=["account"],
         request=None,
-        responses={202: DataExportSerializer},
+        responses={
+            202: DataExportSerializer,
+            503: error_response(
+                "The job queue is unavailable (`unavailable`); nothing was started, try again."
+            ),
+        },
         description="Start a data export (one per 7 days; 429 otherwise).",
     )
     def post(self, request: Request) -> Response:
@@ -254,6 +262,8 @@ class UserProfileView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="user_get", tags=["users"], responses={200: PublicUserSerializer})
+    @conditional_read
+    @replica_reads()
     def get(self, request: Request, handle: str) -> Response:
         user = user_get_for_viewer(viewer=request_user(request), handle=handle)
         return Response(PublicUserSerializer(user).data)

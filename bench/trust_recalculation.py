@@ -12,6 +12,8 @@ import os
 import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ciel.settings")
+# A batch job, not the API: its statements may run for minutes (docs/operations.md).
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "0")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ciel_bench"
 )

@@ -4,9 +4,13 @@ The same code talks to AWS and to a local moto_server: only ``AWS_ENDPOINT_URL``
 credentials differ (SPEC §1).
 """
 
+import base64
+import binascii
+import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -22,9 +26,10 @@ DEAD_LETTER_SUFFIX = "-dlq"
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60
 
 # Readiness probes must answer fast: one attempt, short timeouts.
-PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
+# (botocore's "max_attempts" counts retries; "total_max_attempts" counts the first try too.)
+PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
 DEFAULT_CONFIG = Config(
-    connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+    connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"}
 )
 
 
@@ -175,3 +180,118 @@ def aws_setup() -> list[SetupStep]:
     for name in queue_names():
         steps += queue_ensure(name)
     return steps
+
+
+# --- Dead letters (manage.py replay_dlq) ----------------------------------------------------------
+
+# While a batch is being moved its messages are hidden from other readers of the dead-letter
+# queue; if this process dies mid-batch, they are visible there again after this long.
+REPLAY_VISIBILITY_SECONDS = 60
+SQS_BATCH_SIZE = 10  # SendMessageBatch and DeleteMessageBatch take at most 10 entries
+
+
+class DeadLetterError(Exception):
+    pass
+
+
+@dataclass
+class DeadLetterReplay:
+    source: str
+    target: str
+    moved: int = 0
+    tasks: Counter[str] = field(default_factory=Counter)
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    return queue_name(queue) + DEAD_LETTER_SUFFIX
+
+
+def dead_letters_count(queue: str) -> int:
+    """Messages waiting in the queue's dead-letter queue (SQS's approximate count)."""
+    client = sqs_client()
+    url = _existing_queue_url(dead_letter_queue_name(queue))
+    attributes = client.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+def dead_letters_replay(queue: str, *, limit: int | None = None) -> DeadLetterReplay:
+    """Move messages from a Celery queue's dead-letter queue back to the queue.
+
+    Each message is sent again with the same body and attributes, and only then deleted from
+    the dead-letter queue: a failure in between can replay a message twice but never lose one
+    (tasks are idempotent). A replayed message is new to SQS, so it gets SQS_MAX_RECEIVE_COUNT
+    fresh deliveries: fix what killed it before replaying, or it comes back.
+    """
+    client = sqs_client()
+    replay = DeadLetterReplay(source=dead_letter_queue_name(queue), target=queue_name(queue))
+    source_url = _existing_queue_url(replay.source)
+    target_url = _existing_queue_url(replay.target)
+    while limit is None or replay.moved < limit:
+        wanted = SQS_BATCH_SIZE if limit is None else min(SQS_BATCH_SIZE, limit - replay.moved)
+        messages = client.receive_message(
+            QueueUrl=source_url,
+            MaxNumberOfMessages=wanted,
+            WaitTimeSeconds=1,  # long polling asks every SQS server: empty means empty
+            VisibilityTimeout=REPLAY_VISIBILITY_SECONDS,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            break
+        entries = {str(index): message for index, message in enumerate(messages)}
+        sent = client.send_message_batch(
+            QueueUrl=target_url,
+            Entries=[
+                {"Id": entry_id, "MessageBody": message["Body"]} | _attributes_of(message)
+                for entry_id, message in entries.items()
+            ],
+        )
+        done = [entries[result["Id"]] for result in sent.get("Successful", [])]
+        if done:
+            client.delete_message_batch(
+                QueueUrl=source_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(done)
+                ],
+            )
+        replay.moved += len(done)
+        replay.tasks.update(celery_task_name(message["Body"]) for message in done)
+        if failed := sent.get("Failed"):
+            raise DeadLetterError(
+                f"{len(failed)} message(s) could not be sent to {replay.target} "
+                f"({failed[0].get('Code')}); they stay in {replay.source}."
+            )
+    return replay
+
+
+def celery_task_name(body: str) -> str:
+    """The task a kombu message on SQS would run (its body is JSON, maybe base64-encoded)."""
+    candidates = [body]
+    with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+        candidates.append(base64.b64decode(body, validate=True).decode())
+    for candidate in candidates:
+        try:
+            return str(json.loads(candidate)["headers"]["task"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return "(not a Celery task)"
+
+
+def _attributes_of(message: dict[str, Any]) -> dict[str, Any]:
+    attributes = {
+        name: {
+            key: value[key] for key in ("DataType", "StringValue", "BinaryValue") if key in value
+        }
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {"MessageAttributes": attributes} if attributes else {}
+
+
+def _existing_queue_url(name: str) -> str:
+    url = _queue_url(name)
+    if url is None:
+        raise DeadLetterError(f"Queue {name} does not exist (manage.py setup_aws creates it).")
+    return url

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import environ
+from botocore.config import Config as BotocoreConfig
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -66,8 +67,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ciel.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files come precompressed), before anything that reads the body.
+    "ciel.api.middleware.CompressionMiddleware",
     "ciel.api.middleware.RequestBodyLimitMiddleware",
     "ciel.api.middleware.NulByteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,9 +116,45 @@ DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5)
 )
+# PostgreSQL cancels a statement that runs longer than this (0: never), so one slow query
+# cannot hold a gunicorn thread and a connection for good; the API answers 503 `unavailable`.
+# The API gets 5 s from gunicorn.conf.py; everything else (migrations, management commands,
+# workers started any way at all) defaults to no limit, so a migration on a large table or a
+# batch task is never cut off by the API's budget. docs/operations.md has the numbers.
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
+if DATABASE_STATEMENT_TIMEOUT_MS > 0:
+    # Only when set: PgBouncer in transaction mode refuses the `options` start-up parameter,
+    # and a role-level timeout must not be overridden by an explicit 0.
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+        filter(
+            None,
+            [
+                DATABASES["default"]["OPTIONS"].get("options"),
+                f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+            ],
+        )
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Read replicas: each URL of DATABASE_REPLICA_URLS (comma-separated) becomes replica_0,
+# replica_1, … configured like default (built after it, so they get all of its OPTIONS).
+# ciel.db_router sends the reads of the replica-safe views there (docs/architecture.md); the
+# router is always installed and sends everything to default when there is no replica. In tests
+# a replica mirrors default: it reads the test database, no second one is created.
+_replica_urls = [
+    url.strip() for url in env.list("DATABASE_REPLICA_URLS", default=[]) if url.strip()
+]
+DATABASE_REPLICAS = [f"replica_{index}" for index in range(len(_replica_urls))]
+for _alias, _url in zip(DATABASE_REPLICAS, _replica_urls, strict=True):
+    _replica = env.db_url_config(_url, engine="django_prometheus.db.backends.postgresql")
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[_alias] = _replica
+DATABASE_ROUTERS = ["ciel.db_router.ReplicaRouter"]
 
 # --- Redis ------------------------------------------------------------------------------------
 
@@ -236,6 +276,8 @@ MEDIA_CORS_ORIGINS = env.list("MEDIA_CORS_ORIGINS", default=["*"])
 # --- Social graph (SPEC §5) ----------------------------------------------------------------------
 
 MAX_FOLLOWING = env.int("MAX_FOLLOWING", default=2000)
+# Caption search ranks the newest this-many matches (feed.selectors.search_posts says why).
+SEARCH_POST_CANDIDATES = env.int("SEARCH_POST_CANDIDATES", default=500)
 
 # --- Trust, per-action rate limits, strikes, devices (SPEC §6) ------------------------------------
 
@@ -314,6 +356,16 @@ STORAGES = {
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
+            # No code uses this storage yet (ciel.aws's clients do the S3 work); whatever does
+            # gets ciel.aws's bounds rather than botocore's 60 s + 60 s and 5 legacy attempts.
+            # With client_config given, django-storages reads the two options above from it.
+            "client_config": BotocoreConfig(
+                s3={"addressing_style": "path" if AWS_ENDPOINT_URL else "virtual"},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"total_max_attempts": 3, "mode": "standard"},
+            ),
         },
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -353,7 +405,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "wait_time_seconds": env.int("SQS_WAIT_TIME_SECONDS", default=10),
     "polling_interval": env.float("SQS_POLLING_INTERVAL", default=1.0),
     "is_secure": not AWS_ENDPOINT_URL or AWS_ENDPOINT_URL.startswith("https"),
+    # The botocore client kombu sends with. The API publishes on a request's path (after
+    # commit), so an SQS that hangs must fail the publish in seconds, and the request answers
+    # 503 (ciel.queueing), instead of botocore's 60 s reads × 5 legacy attempts × Celery's 4
+    # publish attempts. A worker's long polls go through pycurl, which this does not govern;
+    # its acks do, and one retry covers a transient error there.
+    "client-config": {
+        "connect_timeout": env.float("SQS_CONNECT_TIMEOUT_SECONDS", default=2.0),
+        "read_timeout": env.float("SQS_READ_TIMEOUT_SECONDS", default=2.0),
+        "retries": {"total_max_attempts": 2, "mode": "standard"},
+    },
 }
+# botocore's retries above are the only ones: Celery's own publish retries would multiply them.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_QUEUES = tuple(Queue(name) for name in CELERY_QUEUES)
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -369,6 +433,12 @@ CELERY_TASK_IGNORE_RESULT = True
 # SQS has no broadcast: remote control (inspect, ping) cannot work over it.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A worker serves its own metrics on this port when set (docs/operations.md); 0 turns it off.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# Workers log through LOGGING above (JSON, request ids) rather than Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".run" / "celerybeat-schedule")
 )
@@ -380,6 +450,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "export-cleanup": {
         "task": "accounts.tasks.exports_cleanup_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "media-orphans": {
+        "task": "media.tasks.media_orphans_delete_task",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
@@ -430,6 +505,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ciel.api.schema_links.add_links",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -449,13 +528,32 @@ CSRF_COOKIE_SECURE = not DEBUG
 
 # --- Logging ------------------------------------------------------------------------------------
 
+# JSON lines in production, for the log pipeline to index; readable lines in development. Every
+# line carries the request id and the user id (null outside a request or before login).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "ciel.request_context.RequestContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # A bad request is the client's error: 4xx responses are not worth a warning each.

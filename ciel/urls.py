@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from accounts.admin import rate_limited_admin_login
 from ciel.api import errors
+from ciel.metrics import metrics_view
 from ciel.views import HealthzView, ReadyzView
 
 api_v1 = [
@@ -37,7 +37,7 @@ urlpatterns = [
     ),
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/login/", rate_limited_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     # Unknown API paths answer the JSON envelope even with DEBUG on.

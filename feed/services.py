@@ -5,13 +5,17 @@ may fail (Redis down) without harm: reads check every candidate against PostgreS
 back to SQL, so a timeline that missed an update is slower, never wrong.
 """
 
+import logging
 import time
 import uuid
 
 from django.db import transaction
 
+from ciel.queueing import BrokerUnavailable, task_enqueue
 from feed import timelines
 from posts.models import Post
+
+logger = logging.getLogger(__name__)
 
 BACKFILL_POSTS = timelines.TIMELINE_SIZE
 
@@ -25,7 +29,15 @@ def post_published(*, post: Post) -> None:
             timelines.timelines_add([post.author_id], post.pk, timelines.score_of(post.created_at))
         except Exception:
             timelines.timelines_drop([post.author_id])
-        feed_fanout_task.delay(str(post.pk))
+        try:
+            task_enqueue(feed_fanout_task, str(post.pk))
+        except BrokerUnavailable:
+            # The post is saved, so the request must not fail: with no queue, push the post to
+            # the followers' warm timelines from here (Redis and one query, no S3 or SQS).
+            try:
+                fanout(post_id=post.pk)
+            except Exception as exc:
+                logger.warning("inline fan-out of %s failed: %s", post.pk, type(exc).__name__)
 
     transaction.on_commit(publish)
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from ciel.api.exceptions import Conflict
+from ciel.metrics import INVITE_CODES_CREATED, INVITE_CODES_USED, count_after_commit
 from invites.models import Invite, InviteStatus
 from invites.selectors import invite_quota_for
 from safety.models import TrustReason
@@ -45,11 +46,13 @@ def invite_create(*, created_by: User) -> Invite:
     for _ in range(3):  # a collision among 62^12 codes is unlikely; retry it all the same
         try:
             with transaction.atomic():
-                return Invite.objects.create(
+                invite = Invite.objects.create(
                     code=invite_code_generate(), created_by=created_by, expires_at=expires_at
                 )
         except IntegrityError:
             continue
+        count_after_commit(INVITE_CODES_CREATED.inc)
+        return invite
     raise IntegrityError("could not draw a unique invite code")
 
 
@@ -103,4 +106,5 @@ def invite_mark_used(*, invite: Invite, invitee: User) -> Invite:
         type=NotificationType.INVITE_USED,
         object_id=invite.pk,
     )
+    count_after_commit(INVITE_CODES_USED.inc)
     return invite

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from ciel import aws
 from ciel.api.exceptions import Conflict
+from ciel.queueing import BrokerUnavailable, task_enqueue
 from media.imaging import ImageRejected, process_image
 from media.models import ALLOWED_CONTENT_TYPES, MediaItem, MediaStatus
 
@@ -55,17 +56,34 @@ def media_upload_create(*, owner: User, content_type: str, byte_size: int) -> Up
 
 
 def media_upload_complete(*, media: MediaItem) -> MediaItem:
-    """pending → uploaded, and queue processing after commit; repeating it changes nothing."""
-    from media.tasks import process_media_task
+    """pending → uploaded, and queue processing after commit; repeating it changes nothing.
 
+    If the broker cannot take the job, the item goes back to pending and the call raises
+    BrokerUnavailable (503): the client's retry of ``complete`` queues it again.
+    """
     with transaction.atomic():
         moved = MediaItem.objects.filter(pk=media.pk, status=MediaStatus.PENDING).update(
             status=MediaStatus.UPLOADED, updated_at=timezone.now()
         )
         if moved:
-            transaction.on_commit(lambda: process_media_task.delay(str(media.pk)))
+            transaction.on_commit(lambda: _processing_enqueue(media.pk))
     media.refresh_from_db()
     return media
+
+
+def _processing_enqueue(media_id: uuid.UUID) -> None:
+    from media.tasks import process_media_task
+
+    try:
+        task_enqueue(process_media_task, str(media_id))
+    except BrokerUnavailable:
+        # Only from uploaded: a job SQS took after all (a timed-out send may have arrived) and
+        # a worker already claimed keeps its item; an unclaimed one finds pending and does
+        # nothing, and the retried complete queues a job that does the work once.
+        MediaItem.objects.filter(pk=media_id, status=MediaStatus.UPLOADED).update(
+            status=MediaStatus.PENDING, updated_at=timezone.now()
+        )
+        raise
 
 
 class TransientStorageError(Exception):
@@ -203,6 +221,23 @@ def media_attachable(*, owner: User, media_ids: list[uuid.UUID]) -> list[MediaIt
             code="media_not_ready",
         )
     return [found[media_id] for media_id in media_ids]
+
+
+# A deleted post's items, marked so (no new post may take them) until their objects leave S3.
+DELETED_WITH_POST = "Deleted with its post."
+ORPHAN_SWEEP_BATCH = 1000
+
+
+def media_orphans_delete(*, older_than: datetime.timedelta) -> int:
+    """Delete the items of deleted posts whose cleanup job never ran (the broker was down when
+    the post went): their rows are the durable record of the job, picked up here."""
+    cutoff = timezone.now() - older_than
+    media_ids = list(
+        MediaItem.objects.filter(
+            status=MediaStatus.FAILED, failure_reason=DELETED_WITH_POST, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:ORPHAN_SWEEP_BATCH]
+    )
+    return media_objects_delete(media_ids=media_ids) if media_ids else 0
 
 
 def media_objects_delete(*, media_ids: list[uuid.UUID]) -> int:

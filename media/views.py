@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_user
 from ciel.api.input import validated_input
+from ciel.api.schema import error_response
 from media.selectors import media_get_for_owner
 from media.serializers import MediaSerializer, UploadInputSerializer, UploadSlotSerializer
 from media.services import media_upload_complete, media_upload_create
@@ -41,7 +42,13 @@ class UploadCompleteView(APIView):
         operation_id="media_upload_complete",
         tags=["media"],
         request=None,
-        responses={202: MediaSerializer},
+        responses={
+            202: MediaSerializer,
+            503: error_response(
+                "The job queue is unavailable (`unavailable`); the item stays `pending`, so "
+                "calling `complete` again later starts processing."
+            ),
+        },
         description="Start processing; poll `GET /media/{id}` until `ready` or `failed`.",
     )
     def post(self, request: Request, media_id: uuid.UUID) -> Response:

@@ -1,21 +1,26 @@
 """Writes of the posts app: posts, likes and comments, with their counts in the same transaction."""
 
+import logging
 import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.models import User
 from ciel.api.exceptions import Conflict
+from ciel.queueing import BrokerUnavailable, task_enqueue
 from feed.services import post_published
 from media.models import MediaItem, MediaStatus
-from media.services import media_attachable
+from media.services import DELETED_WITH_POST, media_attachable
 from posts.models import Comment, Like, Post, PostMedia, Visibility
 from safety.models import TrustReason
 from safety.services import trust_points_record
 from social.models import NotificationType
 from social.services import notification_create
+
+logger = logging.getLogger(__name__)
 
 LIKES_PER_TRUST_POINT = 10
 
@@ -73,18 +78,27 @@ def post_update(
 @transaction.atomic
 def post_delete(*, post: Post, deleter: User) -> None:
     """Delete the post with its likes and comments; its images leave S3 in a task."""
-    from media.tasks import delete_media_task
-
     _require_author(post, deleter)
     media_ids = [str(media_id) for media_id in post.media_links.values_list("media_id", flat=True)]
     deleted, _ = Post.objects.filter(pk=post.pk).delete()
     # Its images are on their way out of S3: no new post may take them meanwhile.
     MediaItem.objects.filter(pk__in=media_ids).update(
-        status=MediaStatus.FAILED, failure_reason="Deleted with its post."
+        status=MediaStatus.FAILED, failure_reason=DELETED_WITH_POST, updated_at=timezone.now()
     )
     if deleted:
         User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
-        transaction.on_commit(lambda: delete_media_task.delay(media_ids))
+        transaction.on_commit(lambda: _media_cleanup_enqueue(media_ids))
+
+
+def _media_cleanup_enqueue(media_ids: list[str]) -> None:
+    """The post is gone, so the request succeeds even with the broker down: the marked items
+    wait for the hourly sweep (media_orphans_delete_task) instead."""
+    from media.tasks import delete_media_task
+
+    try:
+        task_enqueue(delete_media_task, media_ids)
+    except BrokerUnavailable:
+        logger.warning("cleanup of %s media items left to the orphan sweep", len(media_ids))
 
 
 def _post_lock_live(post: Post) -> Post:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_user
 from accounts.selectors import user_get_for_viewer
+from ciel.api.caching import conditional_read
 from ciel.api.input import validated_input
 from ciel.api.pagination import CursorPagination
 from ciel.api.schema import error_response
@@ -62,6 +63,7 @@ class PostDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="post_get", tags=["posts"], responses=PostSerializer)
+    @conditional_read
     def get(self, request: Request, post_id: uuid.UUID) -> Response:
         post = post_get_for_viewer(viewer=request_user(request), post_id=post_id)
         return Response(PostSerializer(post).data)

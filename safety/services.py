@@ -16,6 +16,13 @@ from django.utils import timezone
 
 from accounts.models import Session, TrustLevel, User
 from ciel.api.exceptions import Conflict
+from ciel.metrics import (
+    BANS_ISSUED,
+    DEVICE_RISK_SCORE,
+    HIGH_RISK_DEVICES,
+    STRIKES_ISSUED,
+    count_after_commit,
+)
 from safety.models import (
     TRUST_POINTS,
     AuditLogEntry,
@@ -210,6 +217,7 @@ def strike_issue(
         message=f"You received a strike ({sequence} in total): {reason}"[:300],
     )
     security_log.info("strike user=%s sequence=%s source=%s", user.pk, sequence, source)
+    count_after_commit(STRIKES_ISSUED.labels(reason=source).inc)
     days = _ban_days_for(sequence)
     if days is not None:
         ban_issue(
@@ -264,6 +272,7 @@ def ban_issue(
         message=f"Your account is suspended until {ends_at:%Y-%m-%d %H:%M} UTC."[:300],
     )
     security_log.warning("ban user=%s days=%s until=%s", user.pk, days, ends_at.isoformat())
+    count_after_commit(BANS_ISSUED.labels(duration=str(days)).inc)
     device_risk_recalculate_for_user(user=user)
     return ban
 
@@ -382,12 +391,17 @@ def device_risk_recalculate(*, device: Device) -> Device:
         accounts=Count("id"),
         banned=Count("id", filter=Q(user__banned_until__gt=timezone.now())),
     )
+    score_before = device.risk_score
     device.risk_score = device_risk_score(
         accounts=counts["accounts"],
         banned_accounts=counts["banned"],
         adjustment=device.risk_adjustment,
     )
     device.save(update_fields=["risk_score", "updated_at"])
+    score = device.risk_score
+    count_after_commit(lambda: DEVICE_RISK_SCORE.observe(score))
+    if score_before <= settings.DEVICE_BLOCK_RISK < device.risk_score:
+        count_after_commit(HIGH_RISK_DEVICES.inc)
     return device
 
 

@@ -1,5 +1,6 @@
 """Input and output serializers of the social app."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
@@ -40,6 +41,8 @@ class NotificationSerializer(serializers.ModelSerializer):
         return notification.read_at is not None
 
 
+# The whole page, as the list view answers it: not an item for the paginator to wrap.
+@extend_schema_serializer(many=False)
 class NotificationPageSerializer(serializers.Serializer):
     results = NotificationSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)

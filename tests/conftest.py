@@ -50,6 +50,14 @@ def password_hashes(settings) -> type[CountingPasswordHasher]:
 
 
 @pytest.fixture(autouse=True)
+def _primary_reads_only(settings) -> None:
+    """replica_0 (pyproject.toml) mirrors the test database, but the router leaves it alone: a
+    test reads from it only if it allows that database and turns replicas on, as
+    tests/ciel/test_db_router.py does."""
+    settings.DATABASE_REPLICAS = []
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
     """Each test starts and ends with an empty Redis db 15 (ours alone; see pyproject.toml)."""
     assert settings.REDIS_URL.endswith("/15"), "tests must use their own Redis database"
@@ -141,8 +149,8 @@ def start_worker(transactional_db) -> Iterator[Callable[[], WorkerProcess]]:
     env = dict(os.environ, DATABASE_URL=_database_url(), DJANGO_SETTINGS_MODULE="ciel.settings")
     workers: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(env)
+    def start(**extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess({**env, **extra_env})
         workers.append(worker)
         worker.wait_until_ready()
         return worker

@@ -9,7 +9,9 @@ views that ``ciel.urls`` installs.
 import logging
 from typing import Any
 
+import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
@@ -17,9 +19,11 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ciel.api.exceptions import AccountBanned, RateLimited
+from ciel.api.exceptions import AccountBanned, RateLimited, Unavailable
+from ciel.api.network import client_ip
 
 logger = logging.getLogger(__name__)
+security_log = logging.getLogger("ciel.security")
 
 # DRF's own codes, renamed to the spec's vocabulary. Codes not listed pass through.
 DRF_CODE_TO_API_CODE = {
@@ -73,6 +77,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError):
+        exc = _database_unavailable(exc, context)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
@@ -82,7 +88,33 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RateLimited):
         for header, value in exc.headers().items():
             response[header] = value
+        _log_rate_limited(context)
     return response
+
+
+def _database_unavailable(exc: OperationalError, context: dict[str, Any]) -> Unavailable:
+    """A statement cancelled by ``statement_timeout``, a lost or refused connection, a deadlock:
+    the database could not answer this time, and the client may retry (503, not a 500)."""
+    request = context.get("request")
+    where = f"{request.method} {request.path}" if request is not None else "?"
+    cause = exc.__cause__
+    first_line = str(cause).split("\n", 1)[0]
+    logger.warning("database unavailable for %s: %s: %s", where, type(cause).__name__, first_line)
+    if isinstance(cause, psycopg.errors.QueryCanceled):
+        return Unavailable("The request took too long and was stopped. Try again shortly.")
+    return Unavailable("The database is unavailable. Try again shortly.")
+
+
+def _log_rate_limited(context: dict[str, Any]) -> None:
+    request = context.get("request")
+    if request is None:
+        return
+    security_log.info(
+        "rate_limited method=%s path=%s ip=%s",
+        request.method,
+        request.path,
+        client_ip(request),
+    )
 
 
 # --- Django-level handlers, for errors raised outside DRF views -----------------------------------

@@ -76,3 +76,12 @@ class DeviceBlocked(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = "Sign-ups and logins from this device are blocked."
     default_code = "device_blocked"
+
+
+class Unavailable(ApiError):
+    """503 ``unavailable``: a dependency failed or was too slow; the same request may succeed
+    if tried again."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is unavailable. Try again shortly."
+    default_code = "unavailable"

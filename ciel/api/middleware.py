@@ -1,9 +1,11 @@
 """Request plumbing that must run before any view."""
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware.gzip import GZipMiddleware
 
 from ciel.api.errors import error_body
 
@@ -54,3 +56,32 @@ class NulByteMiddleware:
                 error_body("validation_error", "The URL contains a NUL byte."), status=400
             )
         return self.get_response(request)
+
+
+# GET responses that carry credentials: export download links (presigned URLs to a user's
+# whole data), invite codes (each one an account), and everything under auth/ should it ever
+# answer a GET.
+UNCOMPRESSED_PATHS = re.compile(r"^/api/v1/(auth/|account/exports?\b|invites\b)")
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware for reads, never for responses that carry credentials.
+
+    BREACH recovers a secret from the compressed size of responses that also reflect input
+    the attacker chose. Three things keep it away from the API: its credentials travel in an
+    Authorization header that a cross-site attacker cannot make a browser attach (no cookie
+    auth outside the admin, whose CSRF tokens Django masks per response); GZipMiddleware pads
+    each response with up to 100 random bytes ("Heal the BREACH"); and this rule, which
+    compresses only GET and HEAD and skips the paths above. Every response that mints a
+    credential — token pairs (signup, login, refresh, password change), presigned upload
+    policies, a new export — answers a POST, and those are small: compressing them would save
+    little and risk the most. The big responses, feed and list pages, are GETs; they compress
+    about tenfold. Bodies under 200 bytes stay as they are (GZipMiddleware's own rule).
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD") or UNCOMPRESSED_PATHS.match(request.path_info):
+            return response
+        return super().process_response(request, response)

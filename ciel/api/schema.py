@@ -7,8 +7,10 @@ pagination, rate limits), so they are added here once rather than on every view.
 from typing import Any
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import permissions, serializers
+
+from ciel.api.caching import is_conditional_read
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -35,12 +37,44 @@ ERROR_DESCRIPTIONS = {
     "413": "Request body too large (`payload_too_large`).",
     "415": "The request body is not JSON (`unsupported_media_type`).",
     "429": "Rate limited (`rate_limited`); see the Retry-After header.",
+    "503": "A dependency is unavailable or too slow (`unavailable`); retry later.",
 }
 
 
+# Reads decorated with ciel.api.caching.conditional_read: the validators and the 304.
+CONDITIONAL_READ_PARAMETERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        str,
+        OpenApiParameter.HEADER,
+        description="The ETag of the copy the client holds; if it is still current, the "
+        "answer is 304 with no body.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="Identifies this representation (it differs per viewer); send it back "
+        "in If-None-Match.",
+    ),
+]
+NOT_MODIFIED = OpenApiResponse(
+    description="Not Modified: the If-None-Match ETag is still current; reuse the cached copy."
+)
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self._is_conditional_read():
+            parameters += CONDITIONAL_READ_PARAMETERS
+        return parameters
+
     def _get_response_bodies(self, direction: openapi.Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        if self._is_conditional_read():
+            responses["304"] = self._get_response_for_code(NOT_MODIFIED, "304", direction=direction)
         error = self._get_response_for_code(ErrorSerializer, "400", direction=direction)
         for status_code in self._error_status_codes():
             responses.setdefault(
@@ -48,10 +82,15 @@ class AutoSchema(openapi.AutoSchema):
             )
         return responses
 
+    def _is_conditional_read(self) -> bool:
+        return is_conditional_read(getattr(self.view, self.method.lower(), None))
+
     def _error_status_codes(self) -> list[str]:
         codes = []
         has_body = self.method in ("POST", "PUT", "PATCH")
-        if has_body or self._get_parameters():
+        # Request headers (If-None-Match) are never refused with a 400.
+        has_parameters = any(p["in"] != "header" for p in self._get_parameters())
+        if has_body or has_parameters:
             codes.append("400")
         if not self._allows_anyone():
             codes += ["401", "403", "429"]
@@ -60,6 +99,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        # Any operation can meet an unreachable or overloaded database (ciel.api.errors).
+        codes.append("503")
         return codes
 
     def _allows_anyone(self) -> bool:

@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 from ciel import aws
+from ciel.request_context import request_id_var
 from ciel.tasks import worker_heartbeat_get, worker_heartbeat_task
 from tests.helpers import wait_for
 
@@ -24,6 +25,19 @@ def test_task_sent_through_sqs_runs_on_a_real_worker(celery_worker):
     ran_at = wait_for(lambda: worker_heartbeat_get(label))
     assert ran_at
     assert any(label in line for line in celery_worker.lines)
+
+
+def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it(celery_worker):
+    label = f"traced-{uuid.uuid4()}"
+    request_id = f"req-{uuid.uuid4().hex}"
+    token = request_id_var.set(request_id)
+    try:
+        worker_heartbeat_task.delay(label)
+    finally:
+        request_id_var.reset(token)
+
+    line = wait_for(lambda: next((x for x in celery_worker.lines if label in x), None))
+    assert request_id in line
 
 
 @pytest.mark.parametrize("queue", ["default", "media"])

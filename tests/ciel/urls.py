@@ -5,6 +5,7 @@ driven through these, with the real middleware and settings around them.
 """
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -54,6 +55,17 @@ class PrivateView(APIView):
         return Response({})
 
 
+class SlowView(APIView):
+    """A read that takes ``?seconds=`` in PostgreSQL, for the statement timeout."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(%s)", [float(request.query_params["seconds"])])
+        return Response({"slept": True})
+
+
 class HandleSerializer(serializers.Serializer):
     handle = serializers.CharField()
 
@@ -76,6 +88,7 @@ urlpatterns = [
     path("api/v1/test/echo", EchoView.as_view()),
     path("api/v1/test/throttled", ThrottledView.as_view()),
     path("api/v1/test/private", PrivateView.as_view()),
+    path("api/v1/test/slow", SlowView.as_view()),
     path("api/v1/test/users", UserPageView.as_view()),
     path("api/v1/test/users-by-handle", UserByHandlePageView.as_view()),
     *urlpatterns,

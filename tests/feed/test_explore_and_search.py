@@ -1,9 +1,11 @@
 """Explore and search: public posts and active users only, minus blocks, ranked and paginated."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from posts.models import Visibility
+from posts.models import Post, Visibility
 from social.models import Block
 from tests.factories import PostFactory, UserFactory
 from tests.helpers import assert_error, client_for
@@ -26,20 +28,27 @@ def test_explore_shows_newest_public_posts_minus_blocks_and_removals(user, user_
 
 
 def test_user_search_by_handle_prefix_and_name(user, user_client):
-    UserFactory(handle="aurora_lights", display_name="Aurora")
-    UserFactory(handle="aura_photos", display_name="Someone")
+    UserFactory(handle="aurelius_snaps", display_name="Marcus")
     UserFactory(handle="zebra", display_name="Aurelia Stone")
-    hidden = UserFactory(handle="aur_hidden")
+    UserFactory(handle="nobody", display_name="Someone")
+    hidden = UserFactory(handle="aurel_hidden")
     Block.objects.create(blocker=user, blocked=hidden)
-    UserFactory(handle="aur_gone", is_active=False)
+    UserFactory(handle="aurel_gone", is_active=False)
 
-    body = user_client.get("/api/v1/search/users", {"q": "aur"}).json()
+    body = user_client.get("/api/v1/search/users", {"q": "aurel"}).json()
 
     handles = [row["handle"] for row in body["results"]]
-    assert set(handles[:2]) == {"aurora_lights", "aura_photos"}  # prefix matches rank first
-    assert "aur_hidden" not in handles
-    assert "aur_gone" not in handles
+    assert handles == ["aurelius_snaps", "zebra"]  # the prefix first, then the similar name
     assert all("email" not in row for row in body["results"])
+
+
+def test_a_short_query_is_a_handle_prefix_only(user_client):
+    UserFactory(handle="aura_photos", display_name="Someone")
+    UserFactory(handle="zebra", display_name="Aurelia Stone")
+
+    body = user_client.get("/api/v1/search/users", {"q": "Aur"}).json()
+
+    assert [row["handle"] for row in body["results"]] == ["aura_photos"]
 
 
 def test_post_search_by_caption_word(user, user_client):
@@ -51,6 +60,17 @@ def test_post_search_by_caption_word(user, user_client):
     body = user_client.get("/api/v1/search/posts", {"q": "fog"}).json()
 
     assert [row["id"] for row in body["results"]] == [str(match.pk)]
+
+
+def test_post_search_ranks_the_newest_matches_only(settings, user_client):
+    settings.SEARCH_POST_CANDIDATES = 2
+    oldest = PostFactory(caption="harbour harbour harbour")  # the best rank, but the oldest
+    Post.objects.filter(pk=oldest.pk).update(created_at=timezone.now() - timedelta(days=30))
+    newer = [PostFactory(caption="a harbour"), PostFactory(caption="the harbour at noon")]
+
+    body = user_client.get("/api/v1/search/posts", {"q": "harbour"}).json()
+
+    assert sorted(row["id"] for row in body["results"]) == sorted(str(p.pk) for p in newer)
 
 
 def test_search_paginates(user_client):

@@ -114,3 +114,19 @@ def test_notification_list_costs_a_fixed_number_of_queries(
         large = user_client.get(NOTIFICATIONS, {"limit": 25})
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 25
+
+
+def test_the_schema_documents_the_notification_page_as_answered(user, user_client):
+    # Regression: the page serializer was wrapped once more by the paginator in the schema, so
+    # the documented items were whole pages and `unread_count` was missing.
+    follow_create(follower=UserFactory(), followee=user)
+    schema = user_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    documented = schema["paths"][NOTIFICATIONS]["get"]["responses"]["200"]["content"]
+    page = components[documented["application/json"]["schema"]["$ref"].split("/")[-1]]
+    item = components[page["properties"]["results"]["items"]["$ref"].split("/")[-1]]
+
+    body = user_client.get(NOTIFICATIONS).json()
+
+    assert set(page["required"]) == set(body) == {"results", "next_cursor", "unread_count"}
+    assert set(item["required"]) == set(body["results"][0])

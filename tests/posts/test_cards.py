@@ -1,0 +1,67 @@
+"""The feed's lean post cards are exactly what PostSerializer would write."""
+
+import pytest
+
+from posts.cards import live_post_rows, post_cards
+from posts.models import Like, Post, PostMedia
+from posts.selectors import with_display_data
+from posts.serializers import PostSerializer
+from social.models import Follow
+from tests.factories import MediaFactory, PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("cdn", ["", "https://cdn.example"])
+def test_cards_equal_the_serializer_output(settings, cdn):
+    settings.MEDIA_CDN_URL = cdn
+    viewer = UserFactory()
+    posts = [PostFactory(caption=f"caption {i} ✨", visibility="followers") for i in range(3)]
+    for position in (1, 2):  # a second and third image on the first post, in order
+        PostMedia.objects.create(
+            post=posts[0], media=MediaFactory(owner=posts[0].author), position=position
+        )
+    Like.objects.create(user=viewer, post=posts[1])
+    ids = [post.pk for post in reversed(posts)]
+
+    cards = post_cards(live_post_rows(viewer=viewer, ids=ids))
+    assert [card["id"] for card in cards] == [str(pk) for pk in ids]
+
+    models = {p.pk: p for p in with_display_data(Post.objects.filter(pk__in=ids), viewer)}
+    expected = PostSerializer([models[pk] for pk in ids], many=True).data
+    if not cdn:  # presigned URLs carry their signing time: compare them without the query
+        for card_list in (cards, expected):
+            for card in card_list:
+                for media in card["media"]:
+                    for variant in media["variants"].values():
+                        variant["url"] = variant["url"].split("?")[0]
+    assert cards == [dict(item) for item in expected]
+    assert [card["liked"] for card in cards] == [False, True, False]
+    assert len(cards[2]["media"]) == 3
+
+
+def test_removed_posts_and_inactive_authors_are_left_out():
+    viewer = UserFactory()
+    kept, removed, by_gone = PostFactory(), PostFactory(), PostFactory()
+    Post.objects.filter(pk=removed.pk).update(removed_at="2026-01-01T00:00:00Z")
+    by_gone.author.is_active = False
+    by_gone.author.save()
+
+    rows = live_post_rows(viewer=viewer, ids=[by_gone.pk, removed.pk, kept.pk])
+
+    assert [row["id"] for row in rows] == [kept.pk]
+
+
+def test_followed_only_keeps_the_viewers_and_followed_authors_posts():
+    viewer = UserFactory()
+    followed, stranger = UserFactory(), UserFactory()
+    Follow.objects.create(follower=viewer, followee=followed)
+    own, theirs, strangers = (
+        PostFactory(author=viewer),
+        PostFactory(author=followed),
+        PostFactory(author=stranger),
+    )
+
+    rows = live_post_rows(viewer=viewer, ids=[strangers.pk, theirs.pk, own.pk], followed_only=True)
+
+    assert [row["id"] for row in rows] == [theirs.pk, own.pk]
