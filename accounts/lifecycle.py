@@ -311,13 +311,19 @@ def export_build(*, export_id: uuid.UUID) -> DataExport | None:
     client.put_object(
         Bucket=settings.MEDIA_BUCKET, Key=key, Body=data, ContentType="application/zip"
     )
-    DataExport.objects.filter(pk=export.pk).update(
+    finished = DataExport.objects.filter(pk=export.pk).update(
         status=ExportStatus.READY,
         object_key=key,
         byte_size=len(data),
         completed_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if not finished:
+        # The request undid this export while we built it (its job was queued by a send that
+        # timed out, then reached SQS after all): no row will ever point at the zip, so the
+        # retention sweep would never remove it.
+        client.delete_object(Bucket=settings.MEDIA_BUCKET, Key=key)
+        return None
     export.refresh_from_db()
     return export
 

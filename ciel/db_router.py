@@ -12,12 +12,16 @@ Everything goes to the primary (``default``) unless all of these hold:
 - the model is not one whose reads fill the versioned Redis caches (``ciel/cache.py``): a set
   computed from a lagging replica would be stored under the new version and served for minutes.
 
-Writes always go to the primary. Each scope reads from one replica picked at random. With no
-replica configured (``settings.DATABASE_REPLICAS`` empty) the scope does nothing.
+Writes always go to the primary. Each scope reads from one replica picked at random among those
+that can be reached; one that cannot is skipped for REPLICA_RETRY_SECONDS, and with none left
+the primary serves the scope. With no replica configured (``settings.DATABASE_REPLICAS`` empty)
+the scope does nothing. Replication lag is not measured: a replica that stalls keeps serving.
 """
 
+import logging
 import random
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,12 +30,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.models import Model
 
 # Reads of these always go to the primary: the block and following sets are cached in Redis
 # (social.selectors), and blocks decide who may see what.
 PRIMARY_ONLY_MODELS = frozenset({"social.block", "social.follow"})
+
+logger = logging.getLogger(__name__)
 
 _READ_STATEMENT = re.compile(r"\s*(SELECT|SHOW|EXPLAIN)\b", re.IGNORECASE)
 _LOCKING_READ = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
@@ -42,6 +48,7 @@ class _Routing:
     """The routing state of one request (or of one scope entered outside a request)."""
 
     replica: str | None = None  # the alias this scope reads from; None outside a scope
+    replica_checked: bool = False  # the scope's replica answered before its first read
     wrote: bool = False  # something wrote to the primary: read from it from now on
 
 
@@ -106,7 +113,8 @@ def replica_reads() -> Iterator[None]:
         token = _routing.set(routing)
     outer_replica = routing.replica
     if outer_replica is None:
-        routing.replica = random.choice(replicas)  # noqa: S311 - load spreading, not security
+        routing.replica = _replica_pick(replicas)  # None: the primary serves the scope
+        routing.replica_checked = False
     _watch_primary_connection()
     try:
         yield
@@ -114,6 +122,33 @@ def replica_reads() -> Iterator[None]:
         routing.replica = outer_replica
         if token is not None:
             _routing.reset(token)
+
+
+# A replica that cannot be reached is skipped for this long (per process) before it is tried
+# again: its reads go to another replica or to the primary instead of failing as 503s.
+REPLICA_RETRY_SECONDS = 30.0
+_replica_down_until: dict[str, float] = {}
+
+
+def _replica_pick(replicas: list[str]) -> str | None:
+    """A replica at random among those not marked unreachable; None when all are."""
+    now = time.monotonic()
+    candidates = [alias for alias in replicas if _replica_down_until.get(alias, 0.0) <= now]
+    return random.choice(candidates) if candidates else None  # noqa: S311 - load spreading
+
+
+def _replica_reachable(alias: str) -> bool:
+    """Connect (or health-check the kept connection) before the scope's first read, so a dead
+    replica fails here, where the read can still go to the primary, and not as a 503."""
+    connection = connections[alias]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except OperationalError:
+        logger.warning("replica %s unreachable; skipped for %.0f s", alias, REPLICA_RETRY_SECONDS)
+        _replica_down_until[alias] = time.monotonic() + REPLICA_RETRY_SECONDS
+        return False
+    return True
 
 
 def _same_database(alias: str | None) -> bool:
@@ -134,6 +169,11 @@ class ReplicaRouter:
             or connections[DEFAULT_DB_ALIAS].in_atomic_block
         ):
             return DEFAULT_DB_ALIAS
+        if not routing.replica_checked:
+            routing.replica_checked = True
+            if not _replica_reachable(routing.replica):
+                routing.replica = None
+                return DEFAULT_DB_ALIAS
         return routing.replica
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:

@@ -185,3 +185,25 @@ def test_purge_after_the_grace_period_leaves_nothing_of_the_user(active_user):
     assert other.follower_count == Follow.objects.filter(followee=other).count() == 0
     assert other.following_count == Follow.objects.filter(follower=other).count() == 0
     assert MediaFactory._meta.model.objects.filter(owner=other).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_export_undone_while_it_was_built_leaves_no_zip_behind(monkeypatch):
+    # The request's broker send timed out and it deleted the row, but the message reached SQS
+    # after all: the worker builds an export nobody will ever see, and must not keep it.
+    import accounts.lifecycle
+
+    export = DataExport.objects.create(user=UserFactory())
+    documents = accounts.lifecycle.export_documents
+
+    def documents_then_undo(user):
+        DataExport.objects.filter(pk=export.pk).delete()
+        return documents(user)
+
+    monkeypatch.setattr(accounts.lifecycle, "export_documents", documents_then_undo)
+
+    assert accounts.lifecycle.export_build(export_id=export.pk) is None
+    listed = aws.s3_client().list_objects_v2(
+        Bucket=settings.MEDIA_BUCKET, Prefix=f"exports/{export.user_id}/"
+    )
+    assert listed.get("KeyCount", 0) == 0

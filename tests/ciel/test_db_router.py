@@ -23,7 +23,7 @@ from posts.models import Post
 from social.models import Block, Follow
 from tests.conftest import REPO_ROOT
 from tests.factories import PostFactory, UserFactory
-from tests.helpers import client_for
+from tests.helpers import client_for, free_port
 
 REPLICA = "replica_0"
 both_databases = pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
@@ -255,7 +255,15 @@ def test_in_a_scope_reads_in_a_transaction_and_of_cached_sets_use_the_primary(st
     assert captured.on_replica == ["accounts_user"]
 
 
-@pytest.mark.usefixtures("replicas")
+@pytest.fixture
+def replicas_answer(monkeypatch) -> None:
+    """The routing rules alone, without connecting to the replicas (some do not exist here)."""
+    import ciel.db_router
+
+    monkeypatch.setattr(ciel.db_router, "_replica_reachable", lambda alias: True)
+
+
+@pytest.mark.usefixtures("replicas", "replicas_answer")
 def test_outside_a_scope_reads_and_all_writes_go_to_the_primary():
     assert router.db_for_read(User) == "default"
     with replica_reads():
@@ -267,6 +275,7 @@ def test_outside_a_scope_reads_and_all_writes_go_to_the_primary():
     assert router.db_for_read(User) == "default"
 
 
+@pytest.mark.usefixtures("replicas_answer")
 def test_each_scope_picks_a_replica_at_random(settings):
     settings.DATABASE_REPLICAS = ["replica_0", "replica_1"]
     picked = set()
@@ -315,3 +324,40 @@ def test_settings_make_one_replica_per_url_configured_like_default(monkeypatch):
 
     assert configured["DATABASE_REPLICAS"] == []
     assert set(configured["DATABASES"]) == {"default"}
+
+
+@pytest.fixture
+def unreachable_replica(monkeypatch) -> Iterator[None]:
+    """replica_0 pointed at a port where nothing listens, as when its server is down."""
+    import ciel.db_router
+
+    replica = connections[REPLICA]
+    replica.close()
+    monkeypatch.setitem(replica.settings_dict, "PORT", str(free_port()))
+    monkeypatch.setattr(ciel.db_router, "_replica_down_until", {})
+    yield
+    monkeypatch.undo()
+    replica.close()
+
+
+@both_databases
+@pytest.mark.usefixtures("replicas", "unreachable_replica")
+def test_with_the_replica_down_the_primary_serves_replica_safe_reads(star):
+    import ciel.db_router
+
+    client = client_for(UserFactory())
+
+    # Only the primary is watched: capturing the replica's queries would connect to it.
+    with CaptureQueriesContext(connections["default"]) as first:
+        response = client.get("/api/v1/users/star")
+    with CaptureQueriesContext(connections["default"]) as second:
+        again = client.get("/api/v1/search/users?q=star")
+
+    assert response.status_code == 200, response.content
+    assert again.status_code == 200, again.content
+    assert "star" in again.content.decode()
+    # Authentication, then the block set, then the profile itself, all on the primary.
+    assert [_table(q["sql"]) for q in first.captured_queries].count("accounts_user") >= 2
+    assert [_table(q["sql"]) for q in second.captured_queries].count("accounts_user") >= 2
+    # Marked down after the first failure, so the second request did not wait on it again.
+    assert ciel.db_router._replica_down_until[REPLICA] > 0
