@@ -162,7 +162,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
 CACHES = {
     "default": {
-        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+        "BACKEND": "ciel.cache_backend.TimedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "ciel",
         "OPTIONS": {
@@ -435,6 +435,9 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# After a failed send to the broker, an API process answers 503 at once for this long instead
+# of waiting on SQS again (ciel/queueing.py).
+BROKER_PAUSE_SECONDS = env.float("BROKER_PAUSE_SECONDS", default=10.0)
 # A worker serves its own metrics on this port when set (docs/operations.md); 0 turns it off.
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 # Workers log through LOGGING above (JSON, request ids) rather than Celery's own format.

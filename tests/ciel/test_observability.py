@@ -290,3 +290,16 @@ def test_metrics_can_be_kept_for_the_scraper_alone(settings):
     allowed = Client(HTTP_AUTHORIZATION="Bearer scrape-secret").get("/metrics")
     assert allowed.status_code == 200
     assert b"invite_codes_created_total" in allowed.content
+
+
+def test_cache_operations_are_timed():
+    from django.core.cache import cache
+
+    before = scrape()
+    cache.set("observability-probe", 1, 10)
+    cache.get("observability-probe")
+
+    after = scrape()
+    for operation in ("set", "get"):
+        name = "django_cache_operation_seconds_count"
+        assert sample(after, name, operation=operation) > sample(before, name, operation=operation)

@@ -210,9 +210,23 @@ def test_with_s3_and_sqs_stopped_requests_get_503s_and_nothing_is_lost(
         # The server is back: ready again, the retries succeed, and a worker does every job,
         # those queued before the outage included.
         wait_for(lambda: requests.get(server.url + "/readyz", timeout=10).status_code == 200)
-        assert api.call("POST", f"/api/v1/media/uploads/{stored}/complete").status_code == 202
-        export = exporter_api.call("POST", "/api/v1/account/export")
-        assert export.status_code == 202, export.text
+        # Clients retry a 503 after its Retry-After; each API process also pauses its sends
+        # for BROKER_PAUSE_SECONDS after a failure, so the first retries may still get 503s.
+        wait_for(
+            lambda: api.call("POST", f"/api/v1/media/uploads/{stored}/complete").status_code == 202,
+            timeout=30,
+            interval=1,
+        )
+        export = wait_for(
+            lambda: (
+                response
+                if (response := exporter_api.call("POST", "/api/v1/account/export")).status_code
+                == 202
+                else None
+            ),
+            timeout=30,
+            interval=1,
+        )
         worker = start_worker(AWS_ENDPOINT_URL=moto.url)
 
         def status_of(media_id: str) -> str:
