@@ -82,7 +82,7 @@ def _page_from_sql(
     viewer: User, authors: list[uuid.UUID], before, limit: int, *, warm: bool
 ) -> FeedPage:
     count = timelines.TIMELINE_SIZE if warm else limit + 1
-    rows = home_feed_ids_sql(authors, before=before, count=max(count, limit + 1))
+    rows = home_feed_ids_sql(authors, before=before, count=count)
     if warm:
         timelines.timeline_build(viewer.pk, [(pid, timelines.score_of(at)) for pid, at in rows])
     ids = [post_id for post_id, _ in rows[: limit + 1]]

@@ -124,7 +124,7 @@ def media_process(*, media_id: uuid.UUID) -> MediaItem | None:
             "height": variant.height,
             "content_type": variant.content_type,
         }
-    MediaItem.objects.filter(pk=media.pk, status=MediaStatus.PROCESSING).update(
+    finished = MediaItem.objects.filter(pk=media.pk, status=MediaStatus.PROCESSING).update(
         status=MediaStatus.READY,
         width=processed.width,
         height=processed.height,
@@ -134,6 +134,8 @@ def media_process(*, media_id: uuid.UUID) -> MediaItem | None:
         processed_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if not finished:  # another delivery of the same job finished it first
+        return None
     logger.info("media %s ready in %.0f ms", media.pk, (time.perf_counter() - started) * 1000)
     return MediaItem.objects.get(pk=media.pk)
 

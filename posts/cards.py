@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.db import connections, router
+from rest_framework import serializers
 
 from accounts.models import User
 from media.selectors import variant_urls
@@ -107,6 +108,8 @@ def _card(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _datetime(value: datetime.datetime) -> str:
-    """DRF's ISO 8601 rendering: UTC written as Z (the database hands back UTC datetimes)."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """Rendered by the field PostSerializer uses, so both agree to the character."""
+    return _DATETIME_FIELD.to_representation(value)
+
+
+_DATETIME_FIELD = serializers.DateTimeField()

@@ -430,6 +430,9 @@ def device_register(
         fingerprint_hash=fingerprint_hash(fingerprint),
         defaults={"platform": platform[:50], "user_agent": user_agent[:300]},
     )
+    # Locked until commit, so two accounts registering at once are scored one after the other
+    # and the second score counts both links.
+    device = Device.objects.select_for_update().get(pk=device.pk)
     now = timezone.now()
     link, created = DeviceAccount.objects.get_or_create(
         device=device, user=user, defaults={"last_seen_at": now}

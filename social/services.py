@@ -30,8 +30,11 @@ def _lock_pair(first: User, second: User) -> None:
 
 
 @transaction.atomic
-def follow_create(*, follower: User, followee: User) -> Follow:
-    """Follow; following again changes nothing. 409 across a block or at the cap."""
+def follow_create(*, follower: User, followee: User) -> tuple[Follow, bool]:
+    """Follow; following again changes nothing. 409 across a block or at the cap.
+
+    Returns the follow and whether this call made it, decided under the pair's lock (so two
+    identical concurrent follows cannot both count as new)."""
     if follower.pk == followee.pk:
         raise Conflict("You cannot follow yourself.", code="cannot_follow_self")
     _lock_pair(follower, followee)
@@ -39,7 +42,7 @@ def follow_create(*, follower: User, followee: User) -> Follow:
         raise Conflict("You cannot follow this user.", code="blocked")
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing is not None:
-        return existing
+        return existing, False
     cap = settings.MAX_FOLLOWING
     below_cap = User.objects.filter(pk=follower.pk, following_count__lt=cap)
     if not below_cap.update(following_count=F("following_count") + 1):
@@ -49,7 +52,7 @@ def follow_create(*, follower: User, followee: User) -> Follow:
     notification_create(recipient=followee, actor=follower, type=NotificationType.FOLLOW)
     cached_id_set_invalidate_on_commit(FOLLOWING_SET, [follower.pk])
     follow_started(follower_id=follower.pk, followee_id=followee.pk)
-    return follow
+    return follow, True
 
 
 @transaction.atomic

@@ -76,10 +76,9 @@ class FollowView(APIView):
     def post(self, request: Request, handle: str) -> Response:
         viewer = request_user(request)
         target = _target(handle)
-        already = selectors.relationship_get(viewer=viewer, handle=handle)
         with action_limited(user=viewer, action="follow") as counted:
-            services.follow_create(follower=viewer, followee=target)
-            if already is not None and already.following:
+            _, created = services.follow_create(follower=viewer, followee=target)
+            if not created:
                 counted.refund()  # followed already: nothing happened
         return _relationship_response(viewer, handle, after_write=True)
 

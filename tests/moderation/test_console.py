@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from posts.models import Post
-from safety.models import AuditLogEntry, Ban, Report, Strike
+from safety.models import AuditLogEntry, Ban, Strike
 from safety.services import report_create
 from tests.factories import PostFactory, UserFactory
 
@@ -203,15 +203,16 @@ def test_list_pages_never_count_a_whole_table(console, reported_post, url):
 
 
 def test_moderators_see_the_posts_list(console):
-    PostFactory.create_batch(3)
+    post = PostFactory(caption="Harbour lights at dusk")
 
-    assert console.get("/admin/posts/post/").status_code == 200
-    assert Post.objects.count() == 3
+    page = console.get("/admin/posts/post/")
+
+    assert page.status_code == 200
+    assert post.caption in page.content.decode()
 
 
 def test_report_admin_has_no_add(console):
     assert console.get("/admin/safety/report/add/").status_code == 403
-    assert Report.objects.count() == 0
 
 
 def test_a_moderator_cannot_set_passwords_or_act_on_staff(console, moderator):

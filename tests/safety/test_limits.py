@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from django.conf import settings
 from prometheus_client import REGISTRY
 
 from accounts.models import User
@@ -163,4 +162,3 @@ def test_with_redis_stopped_actions_fail_open_and_are_counted(settings, user, us
 def test_limits_follow_the_settings_table():
     assert windows_for("post", "verified") == [(3600, 50), (86400, 200)]
     assert windows_for("follow", "trusted") == [(86400, 500)]
-    assert settings.ACTION_RATE_LIMITS["comment"]["3600"]["basic"] == 50

@@ -123,7 +123,6 @@ def test_50_trials_of_concurrent_follows_at_cap_minus_one_end_exactly_at_the_cap
     cap = 5
     settings.MAX_FOLLOWING = cap
     rng = random.Random(20261129)
-    outcomes = []
     for _ in range(50):
         follower = _user_at_cap_minus_one(cap)
         targets = UserFactory.create_batch(rng.randint(2, 10))
@@ -137,12 +136,10 @@ def test_50_trials_of_concurrent_follows_at_cap_minus_one_end_exactly_at_the_cap
         )
 
         follower.refresh_from_db()
-        outcomes.append((statuses.count(200), statuses.count(409)))
         assert Follow.objects.filter(follower=follower).count() == cap
         assert follower.following_count == cap
         assert statuses.count(200) == 1, statuses
         assert statuses.count(409) == len(targets) - 1, statuses
-    assert len(outcomes) == 50
 
 
 def test_followers_and_following_lists(user, user_client):
