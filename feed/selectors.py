@@ -132,10 +132,7 @@ def _home_feed_page(
 
 def explore_posts(*, viewer: User) -> QuerySet[Post]:
     """Newest public posts from everyone, minus blocks, removed posts and deleted authors."""
-    posts = Post.objects.filter(
-        visibility=Visibility.PUBLIC, removed_at__isnull=True, author__is_active=True
-    ).exclude(author_id__in=blocked_ids_for(viewer.pk))
-    return with_display_data(posts, viewer)
+    return with_display_data(Post.objects.public_for(viewer), viewer)
 
 
 def search_users(*, viewer: User, query: str) -> QuerySet[User]:
@@ -191,8 +188,8 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
         .values("id")[: settings.SEARCH_POST_CANDIDATES]
     )
     posts = (
-        Post.objects.filter(pk__in=newest_matches, author__is_active=True)
-        .exclude(author_id__in=blocked_ids_for(viewer.pk))
+        Post.objects.public_for(viewer)
+        .filter(pk__in=newest_matches)
         .annotate(rank=SearchRank(vector, search))
     )
     return with_display_data(posts, viewer)

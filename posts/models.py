@@ -36,8 +36,22 @@ class PostQuerySet(models.QuerySet["Post"]):
         )
         if viewer.is_staff:
             return posts  # staff also see removed posts and those of deleted accounts
-        # A deleted (deactivated) author's posts disappear with the profile.
-        return posts.filter(removed_at__isnull=True, author__is_active=True)
+        return posts.live()
+
+    def live(self) -> "PostQuerySet":
+        """Not removed, by an author whose account is active: a deleted (deactivated)
+        author's posts disappear with the profile."""
+        return self.filter(removed_at__isnull=True, author__is_active=True)
+
+    def public_for(self, viewer: User) -> "PostQuerySet":
+        """What explore and search show anyone: live public posts, minus the viewer's blocks."""
+        from social.selectors import blocked_ids_for
+
+        return (
+            self.live()
+            .filter(visibility=Visibility.PUBLIC)
+            .exclude(author_id__in=blocked_ids_for(viewer.pk))
+        )
 
 
 class Post(models.Model):
