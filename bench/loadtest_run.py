@@ -257,9 +257,7 @@ def warm_timelines(users: list["User"]) -> None:
     from feed import selectors, timelines
 
     for user in users:
-        rows = selectors.home_feed_ids_sql(
-            selectors.home_authors(user), before=None, count=timelines.TIMELINE_SIZE
-        )
+        rows = selectors.home_feed_ids_sql(user, before=None, count=timelines.TIMELINE_SIZE)
         timelines.timeline_build(user.pk, [(pid, timelines.score_of(at)) for pid, at in rows])
 
 

@@ -277,7 +277,7 @@ MEDIA_CORS_ORIGINS = env.list("MEDIA_CORS_ORIGINS", default=["*"])
 
 MAX_FOLLOWING = env.int("MAX_FOLLOWING", default=2000)
 # Caption search ranks the newest this-many matches (feed.selectors.search_posts says why).
-SEARCH_POST_CANDIDATES = env.int("SEARCH_POST_CANDIDATES", default=500)
+SEARCH_POST_CANDIDATES = env.int("SEARCH_POST_CANDIDATES", default=200)
 
 # --- Trust, per-action rate limits, strikes, devices (SPEC §6) ------------------------------------
 
@@ -490,7 +490,7 @@ API_PAGE_SIZE_DEFAULT = 20
 API_PAGE_SIZE_MAX = 100
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["ciel.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["ciel.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.PasetoAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from django.db import connections, router
-from rest_framework import serializers
 
 from accounts.models import User
 from media.selectors import variant_urls
@@ -25,9 +24,10 @@ from posts.models import Post
 # than the database takes to answer (~1 ms each at 50 posts).
 CARDS_SQL = """
 SELECT p.id, p.author_id, p.caption, p.visibility, p.like_count, p.comment_count,
-       p.created_at, p.updated_at,
+       to_char(p.created_at AT TIME ZONE 'UTC', '{date}') AS created_at,
+       to_char(p.updated_at AT TIME ZONE 'UTC', '{date}') AS updated_at,
        u.handle, u.display_name, u.bio, u.follower_count, u.following_count, u.post_count,
-       u.created_at AS author_created_at,
+       to_char(u.created_at AT TIME ZONE 'UTC', '{date}') AS author_created_at,
        EXISTS (
            SELECT 1 FROM posts_like l WHERE l.user_id = %(viewer)s AND l.post_id = p.id
        ) AS liked,
@@ -40,18 +40,23 @@ SELECT p.id, p.author_id, p.caption, p.visibility, p.like_count, p.comment_count
            WHERE pm.post_id = p.id
        ) AS media
 FROM posts_post p
-JOIN accounts_user u ON u.id = p.author_id
-WHERE p.id = ANY(%(ids)s::uuid[]) AND p.removed_at IS NULL AND u.is_active {followed}
+JOIN accounts_user u ON u.id = p.author_id {followed_join}
+WHERE p.id = ANY(%(ids)s::uuid[]) AND p.removed_at IS NULL AND u.is_active {followed_where}
 """
+# Dates travel as UTC text in one fixed format, whatever the session's DateStyle, and are read
+# with datetime.fromisoformat (C): psycopg's timestamptz loader, as Django installs it, parses
+# in Python, ~8 µs a value on these machines, 1.5 ms for the 180 dates of a 50-post page.
+SQL_DATE_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+DATE_COLUMNS = ("created_at", "updated_at", "author_created_at")
+
 # The home feed's own check: the viewer's posts and those of accounts they follow now, an index
-# probe per candidate (cheaper than loading a 2,000-id follow set: its unpickling alone takes
-# ~2 ms). Blocks need no check of their own: a block deletes the follows both ways in its
-# transaction, and no follow can cross a block.
-FOLLOWED_CLAUSE = """
-  AND (p.author_id = %(viewer)s OR EXISTS (
-      SELECT 1 FROM social_follow f WHERE f.follower_id = %(viewer)s AND f.followee_id = p.author_id
-  ))
+# probe per candidate (a join, not EXISTS: the planner hashed the viewer's 2,000 follows for
+# EXISTS, 1.4 ms against 0.7 ms for 60 probes). Blocks need no check of their own: a block
+# deletes the follows both ways in its transaction, and no follow can cross a block.
+FOLLOWED_JOIN = """
+LEFT JOIN social_follow f ON f.follower_id = %(viewer)s AND f.followee_id = p.author_id
 """
+FOLLOWED_WHERE = "AND (p.author_id = %(viewer)s OR f.id IS NOT NULL)"
 
 
 def live_post_rows(
@@ -61,12 +66,23 @@ def live_post_rows(
     by the viewer or someone they follow) as rows, in the order of ``ids``."""
     if not ids:
         return []
-    sql = CARDS_SQL.format(followed=FOLLOWED_CLAUSE if followed_only else "")
+    sql = CARDS_SQL.format(
+        followed_join=FOLLOWED_JOIN if followed_only else "",
+        followed_where=FOLLOWED_WHERE if followed_only else "",
+        date=SQL_DATE_FORMAT,
+    )
     with connections[router.db_for_read(Post)].cursor() as cursor:
         cursor.execute(sql, {"viewer": viewer.pk, "ids": ids})
         columns = [column.name for column in cursor.description]
-        by_id = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+        by_id = {row[0]: _row(columns, row) for row in cursor.fetchall()}
     return [by_id[post_id] for post_id in ids if post_id in by_id]
+
+
+def _row(columns: list[str], values: tuple) -> dict[str, Any]:
+    row = dict(zip(columns, values, strict=True))
+    for column in DATE_COLUMNS:
+        row[column] = datetime.datetime.fromisoformat(row[column]).replace(tzinfo=datetime.UTC)
+    return row
 
 
 def post_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -108,8 +124,9 @@ def _card(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _datetime(value: datetime.datetime) -> str:
-    """Rendered by the field PostSerializer uses, so both agree to the character."""
-    return _DATETIME_FIELD.to_representation(value)
+    """As PostSerializer's DateTimeField writes it with TIME_ZONE "UTC": ISO 8601 ending in "Z".
 
-
-_DATETIME_FIELD = serializers.DateTimeField()
+    Written here because DRF's field took ~15 µs a value in its time-zone checks, 2 ms for
+    the three dates of each of 50 cards; a test compares the two outputs.
+    """
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")

@@ -231,3 +231,32 @@ def test_a_wrong_key_fails_at_start_up(value, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def test_the_authentication_query_loads_users_exactly_as_the_orm_does():
+    """user_with_session hands its row to User.from_db as it comes, which is right only while
+    no field of User needs a converter (a JSONField would); and it must load the same user."""
+    from django.db import connection
+
+    from accounts.authentication import user_with_session
+    from accounts.models import User
+
+    needs_conversion = [
+        field.name
+        for field in User._meta.concrete_fields
+        if field.get_db_converters(connection)
+        or connection.ops.get_db_converters(field.get_col(User._meta.db_table))
+    ]
+    assert needs_conversion == []
+
+    user = UserFactory(bio="Bio ✨")
+    session = session_for(user)
+    loaded, live = user_with_session(user.pk, session.pk)
+    expected = User.objects.get(pk=user.pk)
+    assert live is True
+    assert {f.attname: getattr(loaded, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields
+    }
+    assert loaded._state.adding is False
+    assert loaded._state.db == "default"
+    assert user_with_session(user.pk, uuid.uuid4()) == (loaded, False)

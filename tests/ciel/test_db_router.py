@@ -208,7 +208,8 @@ def test_without_replicas_everything_reads_from_the_primary(star):
     assert captured.on_replica == []
     assert captured.on_primary == [
         *(AUTH, "accounts_user", "social_block"),
-        *(AUTH, "posts_post", "posts_postmedia"),  # the block set is in Redis now
+        # The page's keys, then its cards (posts.cards); the block set is in Redis now.
+        *(AUTH, "posts_post", "posts_post"),
         *(AUTH, "accounts_user"),
     ]
 

@@ -51,6 +51,22 @@ def test_a_short_query_is_a_handle_prefix_only(user_client):
     assert [row["handle"] for row in body["results"]] == ["aura_photos"]
 
 
+def test_a_short_prefix_lists_the_exact_handle_first_then_the_shortest(user_client):
+    for handle in ("abc_x_longer", "abcdef", "abc", "abcd", "xabc"):
+        UserFactory(handle=handle)
+
+    pages, cursor = [], None
+    while True:
+        params = {"q": "abc", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = user_client.get("/api/v1/search/users", params).json()
+        pages.append([row["handle"] for row in body["results"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert pages == [["abc", "abcd"], ["abcdef", "abc_x_longer"]]
+
+
 def test_post_search_by_caption_word(user, user_client):
     match = PostFactory(caption="Morning fog over the harbour")
     PostFactory(caption="Evening fog", visibility=Visibility.FOLLOWERS)

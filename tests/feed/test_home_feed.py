@@ -1,14 +1,17 @@
 """The home feed equals a naive reference query, page after page, with Redis or without."""
 
+import datetime
 import random
 
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
 from ciel import celery_app
-from feed import timelines
+from feed import selectors, timelines
 from posts.models import Post
 from posts.services import post_create, post_delete
 from safety.services import content_remove
@@ -203,3 +206,42 @@ def test_the_feed_costs_a_fixed_number_of_queries(user, user_client, django_asse
         large = user_client.get(FEED, {"limit": 30})
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 30
+
+
+@pytest.mark.django_db
+def test_the_windowed_sql_path_finds_the_same_posts(monkeypatch):
+    """The SQL path looks back a day, then a week, then everywhere; every answer must be the
+    newest posts overall, whichever window holds them."""
+    monkeypatch.setattr(selectors, "SQL_WINDOWS_MIN_AUTHORS", 0)  # windows even for few authors
+    rng = random.Random(11)
+    viewer, *authors = UserFactory.create_batch(7)
+    for author in authors:
+        Follow.objects.create(follower=viewer, followee=author)
+    authors.append(viewer)
+    now = timezone.now()
+    for author in authors:
+        for _ in range(rng.randint(3, 14)):
+            post = Post.objects.create(author=author, caption="")
+            age = datetime.timedelta(hours=rng.uniform(0, 24 * 40))
+            Post.objects.filter(pk=post.pk).update(created_at=now - age)
+    Post.objects.filter(pk=Post.objects.filter(author=authors[0]).first().pk).update(removed_at=now)
+    User.objects.filter(pk=authors[1].pk).update(is_active=False)
+    newest_first = [
+        (post_id, created_at)
+        for post_id, created_at in Post.objects.filter(
+            author__in=authors[:1] + authors[2:], removed_at__isnull=True
+        )
+        .order_by("-created_at", "-id")
+        .values_list("pk", "created_at")
+    ]
+
+    windows_used = set()
+    for count in (1, 4, 15, 200):
+        for skip in (None, 2, 20):
+            before = None if skip is None else newest_first[skip][::-1]
+            expected = [row for row in newest_first if before is None or row[::-1] < before][:count]
+            with CaptureQueriesContext(connection) as queries:
+                found = selectors.home_feed_ids_sql(viewer, before=before, count=count)
+            assert found == expected, (count, skip)
+            windows_used.add(len(queries))
+    assert windows_used == {1, 2, 3}  # a day was enough, a week was, neither was
