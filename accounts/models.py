@@ -135,8 +135,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             # User search: trigram similarity (pg_trgm) for names and longer queries…
             GinIndex(OpClass("handle", name="gin_trgm_ops"), name="user_handle_trgm_idx"),
             GinIndex(OpClass("display_name", name="gin_trgm_ops"), name="user_name_trgm_idx"),
-            # …and short handle prefixes as a btree range (LIKE 'abc%'), an index-only scan of
-            # active accounts: through the trigram index "u12" took 20 ms for 1,111 matches.
+            # …and short handle prefixes as a btree range (LIKE 'abc%') over active accounts.
+            # The planner preferred the trigram index to the unique constraint's own pattern
+            # index for prefixes: "u12" took 10–14 ms to find its 1,111 matches, 0.4 ms here.
             models.Index(
                 fields=["handle"],
                 opclasses=["varchar_pattern_ops"],

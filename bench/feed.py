@@ -149,7 +149,7 @@ def timed_requests(url: str, token: str, params: dict, count: int, clients: int 
     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
 
     def run(n: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(parts.netloc, timeout=30)
         for _ in range(n):
             started = time.perf_counter()
             connection.request("GET", target, headers=headers)
@@ -157,16 +157,20 @@ def timed_requests(url: str, token: str, params: dict, count: int, clients: int 
             response.read()
             elapsed = (time.perf_counter() - started) * 1000
             if response.status != 200:
-                raise SystemExit(f"GET {target}: {response.status}")
+                failures.append(f"GET {target}: {response.status}")
+                break
             with lock:
                 samples.append(elapsed)
         connection.close()
 
+    failures: list[str] = []  # raised here, after the threads: a thread's exception is lost
     threads = [threading.Thread(target=run, args=(count // clients,)) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if failures or len(samples) < count // clients * clients:
+        raise SystemExit(f"a client failed: {failures or 'no answer'}")
     return samples
 
 

@@ -117,6 +117,16 @@ STEPS = [
         """,
     ),
     (
+        "unfollows",
+        # As social.services.block_create does: a block ends the follows both ways.
+        """
+        DELETE FROM social_follow f USING social_block b
+        WHERE f.follower_id = b.blocker_id AND f.followee_id = b.blocked_id;
+        DELETE FROM social_follow f USING social_block b
+        WHERE f.follower_id = b.blocked_id AND f.followee_id = b.blocker_id;
+        """,
+    ),
+    (
         "counters",
         """
         UPDATE accounts_user u SET following_count = c.n
@@ -136,7 +146,9 @@ STEPS = [
 # Bulk loading: the tables' secondary indexes are dropped before the load and built after it
 # (building an index once is much faster than updating five random-key indexes 8 million
 # times), and foreign-key triggers are skipped (session_replication_role) since the generator
-# only ever joins existing users. Constraint indexes stay: ON CONFLICT needs them.
+# only ever joins existing users. Constraint indexes stay: ON CONFLICT needs them. All of it is
+# one transaction (PostgreSQL's DDL is transactional), so a load that fails or is killed
+# leaves the previous dataset as it was, indexes included.
 LOADED_TABLES = ("social_follow", "posts_post", "social_block")
 SECONDARY_INDEXES = """
 SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -150,10 +162,7 @@ def indexes_drop(cursor) -> list[str]:
     indexes = cursor.fetchall()
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    return [
-        definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-        for _, definition in indexes
-    ]
+    return [definition for _, definition in indexes]
 
 
 def timed_step(cursor, name: str, sql: str, params: dict) -> None:
@@ -181,17 +190,15 @@ def main() -> None:
     connection.ensure_connection()
     connection.connection.autocommit = True
     with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute("TRUNCATE accounts_user, social_follow, social_block, posts_post CASCADE")
         index_definitions = indexes_drop(cursor)
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        try:
-            for name, sql in STEPS:
-                timed_step(cursor, name, sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = DEFAULT")
-            # Rebuilt even after a failed load, so the database never stays without them.
-            timed_step(cursor, "indexes", ";\n".join(index_definitions), params)
+        for name, sql in STEPS:
+            timed_step(cursor, name, sql, params)
+        timed_step(cursor, "indexes", ";\n".join(index_definitions), params)
+        cursor.execute("COMMIT")
         timed_step(cursor, "analyze", "VACUUM ANALYZE", params)
         cursor.execute("SELECT count(*) FROM social_follow")
         follows = cursor.fetchone()[0]

@@ -39,7 +39,11 @@ PRIMARY_ONLY_MODELS = frozenset({"social.block", "social.follow"})
 
 logger = logging.getLogger(__name__)
 
-_READ_STATEMENT = re.compile(r"\s*(SELECT|SHOW|EXPLAIN)\b", re.IGNORECASE)
+_READ_STATEMENT = re.compile(r"\s*(SELECT|SHOW|EXPLAIN|WITH)\b", re.IGNORECASE)
+# A WITH query reads unless one of its parts writes (WITH … INSERT / UPDATE / DELETE).
+_WRITING_CTE = re.compile(
+    r"^\s*WITH\b.*\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE | re.DOTALL
+)
 _LOCKING_READ = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 
 
@@ -62,7 +66,11 @@ def replica_aliases() -> list[str]:
 def _is_write(sql: Any) -> bool:
     if not isinstance(sql, str):
         return True  # a composed statement: assume the worst
-    return _READ_STATEMENT.match(sql) is None or _LOCKING_READ.search(sql) is not None
+    return (
+        _READ_STATEMENT.match(sql) is None
+        or _LOCKING_READ.search(sql) is not None
+        or _WRITING_CTE.match(sql) is not None
+    )
 
 
 def _watch_primary(

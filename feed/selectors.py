@@ -228,5 +228,7 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
     return (
         Post.objects.public_for(viewer)
         .filter(pk__in=newest_matches)
-        .annotate(rank=SearchRank(vector, search))
+        # ts_rank is a 4-byte real: as double precision, the value the cursor carries back
+        # compares equal to the row's own, so ties neither repeat nor vanish across pages.
+        .annotate(rank=Cast(SearchRank(vector, search), FloatField()))
     )

@@ -362,3 +362,23 @@ def test_with_the_replica_down_the_primary_serves_replica_safe_reads(star):
     assert [_table(q["sql"]) for q in second.captured_queries].count("accounts_user") >= 2
     # Marked down after the first failure, so the second request did not wait on it again.
     assert ciel.db_router._replica_down_until[REPLICA] > 0
+
+
+@pytest.mark.parametrize(
+    ("sql", "writes"),
+    [
+        ("SELECT 1", False),
+        ("  select p.updated_at from posts_post p", False),
+        ("WITH a AS (SELECT 1) SELECT * FROM a", False),
+        ("\nWITH authors AS (SELECT id FROM t) SELECT p.id FROM authors", False),
+        ("WITH gone AS (DELETE FROM t RETURNING id) SELECT * FROM gone", True),
+        ("WITH a AS (SELECT 1) UPDATE t SET x = 1", True),
+        ("SELECT * FROM t FOR UPDATE", True),
+        ("UPDATE t SET x = 1", True),
+        ("INSERT INTO t VALUES (1)", True),
+    ],
+)
+def test_which_statements_count_as_writes(sql, writes):
+    from ciel.db_router import _is_write
+
+    assert _is_write(sql) is writes

@@ -36,6 +36,7 @@ def test_gunicorn_reads_the_config_file():
     assert config["worker_class"] == "gthread"
     assert config["threads"] == "4"
     assert config["max_requests"] == "1000"
+    assert config["preload_app"] == "True"  # a recycled worker forks ready, not importing
     assert int(config["max_requests_jitter"]) > 0
     # The load balancer (ALB: 60 s idle) must close idle connections before gunicorn does,
     # and in-flight requests must finish before the orchestrator's 30 s SIGKILL.

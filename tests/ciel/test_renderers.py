@@ -8,6 +8,7 @@ import uuid
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+from rest_framework.serializers import Serializer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from ciel.api.renderers import JSONRenderer
@@ -19,8 +20,8 @@ PAYLOAD = {
     "amount": decimal.Decimal("1.5"),
     "message": gettext_lazy("This field is required."),
     "detail": ErrorDetail("Invalid cursor.", code="invalid"),
-    "nested": ReturnDict({"caption": 'fog ✨ "quoted"', 3: None}, serializer=None),
-    "list": ReturnList([1, 2.5, True, None, "é"], serializer=None),
+    "nested": ReturnDict({"caption": 'fog ✨ "quoted"', 3: None}, serializer=Serializer()),
+    "list": ReturnList([1, 2.5, True, None, "é"], serializer=Serializer()),
     "big": 2**70,
 }
 

@@ -67,6 +67,24 @@ def test_a_short_prefix_lists_the_exact_handle_first_then_the_shortest(user_clie
     assert pages == [["abc", "abcd"], ["abcdef", "abc_x_longer"]]
 
 
+def test_post_search_pages_through_tied_ranks(user_client):
+    """Equal captions rank equally (ts_rank is a 4-byte float, which must survive the cursor's
+    round trip exactly, or ties repeat or vanish across pages)."""
+    posts = [PostFactory(caption="Harbour fog at dawn") for _ in range(5)]
+
+    seen, cursor = [], None
+    for _ in range(10):
+        params = {"q": "fog", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = user_client.get("/api/v1/search/posts", params).json()
+        seen += [row["id"] for row in body["results"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(str(post.pk) for post in posts)
+    assert cursor is None
+
+
 def test_post_search_by_caption_word(user, user_client):
     match = PostFactory(caption="Morning fog over the harbour")
     PostFactory(caption="Evening fog", visibility=Visibility.FOLLOWERS)
