@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
-from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Greatest, Length
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from posts.cards import live_post_rows, post_cards
 from posts.models import Post, Visibility
 from social.selectors import blocked_ids_for
 
-SEARCH_CONFIG = "simple"  # captions are in any language: no stemming, no stop words
+SEARCH_CONFIG = "simple"  # as Post.search_vector: captions are in any language, no stemming
 
 
 @dataclass(frozen=True)
@@ -213,15 +213,15 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
     planner reads a common word's newest matches along the (created_at) index and a rare
     word's few matches from the GIN index, and ranks at most this many. The price: older
     posts fall out of results for words that many newer posts match, as in most social search.
-    200 rather than 500: a common word's newest 500 matches meant reading ~5,700 rows and
-    computing their text vectors (45 ms at the median, 127 ms at p99 on the benchmark
-    dataset); 200 is 10 pages of results at the default page size.
+    200 rather than 500: a common word's newest 500 matches meant reading ~5,700 rows (45 ms
+    at the median, 127 ms at p99 on the benchmark dataset); 200 is 10 pages of results at the
+    default page size. The text vectors are stored (Post.search_vector), not computed per row.
     """
     search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-    vector = SearchVector("caption", config=SEARCH_CONFIG)
     newest_matches = (
-        Post.objects.annotate(document=vector)
-        .filter(document=search, visibility=Visibility.PUBLIC, removed_at__isnull=True)
+        Post.objects.filter(
+            search_vector=search, visibility=Visibility.PUBLIC, removed_at__isnull=True
+        )
         .order_by("-created_at", "-id")
         .values("id")[: settings.SEARCH_POST_CANDIDATES]
     )
@@ -230,5 +230,5 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
         .filter(pk__in=newest_matches)
         # ts_rank is a 4-byte real: as double precision, the value the cursor carries back
         # compares equal to the row's own, so ties neither repeat nor vanish across pages.
-        .annotate(rank=Cast(SearchRank(vector, search), FloatField()))
+        .annotate(rank=Cast(SearchRank(F("search_vector"), search), FloatField()))
     )
