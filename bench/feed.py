@@ -283,7 +283,7 @@ def main() -> None:
         ):
             line(
                 f"HTTP search {label}",
-                percentiles(timed_requests(base + path, token, {"q": query}, 100)),
+                percentiles(timed_requests(base + path, token, {"q": query}, args.requests)),
             )
 
         # Saturation: 4 clients without pause on the median user's first page.
