@@ -8,6 +8,7 @@ INDEX = models.Index(
     fields=["handle"],
     name="user_handle_prefix_idx",
     opclasses=["varchar_pattern_ops"],
+    include=["id"],
 )
 
 
@@ -28,7 +29,7 @@ class Migration(migrations.Migration):
                 ),
                 migrations.RunSQL(
                     "CREATE INDEX CONCURRENTLY user_handle_prefix_idx ON accounts_user "
-                    "(handle varchar_pattern_ops) WHERE is_active",
+                    "(handle varchar_pattern_ops) INCLUDE (id) WHERE is_active",
                     reverse_sql="DROP INDEX CONCURRENTLY IF EXISTS user_handle_prefix_idx",
                 ),
             ],

@@ -210,7 +210,7 @@ def test_without_replicas_everything_reads_from_the_primary(star):
         *(AUTH, "accounts_user", "social_block"),
         # The page's keys, then its cards (posts.cards); the block set is in Redis now.
         *(AUTH, "posts_post", "posts_post"),
-        *(AUTH, "accounts_user"),
+        *(AUTH, "accounts_user", "accounts_user"),  # the page's keys, then its users
     ]
 
 
