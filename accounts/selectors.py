@@ -1,5 +1,7 @@
 """Reads of the accounts app."""
 
+import uuid
+
 from rest_framework.exceptions import NotFound
 
 from accounts.models import HANDLE_MAX_LENGTH, User
@@ -14,3 +16,9 @@ def user_get_for_viewer(*, viewer: User, handle: str) -> User:
     if user is None or user.pk in blocked_ids_for(viewer.pk):
         raise NotFound()
     return user
+
+
+def users_in_order(ids: list[uuid.UUID]) -> list[User]:
+    """The users with these ids, in the order of ``ids`` (one query by primary key)."""
+    users = User.objects.in_bulk(ids)
+    return [users[user_id] for user_id in ids if user_id in users]

@@ -31,10 +31,9 @@ class BrokerUnavailable(Unavailable):
 
 
 # After a failed send, this process answers BrokerUnavailable at once for BROKER_PAUSE_SECONDS
-# (settings) instead of
-# trying again: against an SQS that accepts connections and never answers, each try holds a
-# gunicorn thread for 4–16 s, and a brown-out would soon hold them all. One request tries again
-# when the pause is over.
+# (settings) instead of trying again: against an SQS that accepts connections and never answers,
+# each try holds a gunicorn thread for 4–16 s, and a brown-out would soon hold them all. One
+# request tries again when the pause is over.
 _broker_paused_until = 0.0
 
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -131,3 +132,17 @@ def run_concurrently(functions: list[Callable[[], Any]]) -> list[Any]:
 
     with ThreadPoolExecutor(max_workers=len(functions)) as pool:
         return list(pool.map(run, functions))
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The OpenAPI schema as the API serves it, in JSON."""
+    return Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def openapi_operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The schema's operations by operationId."""
+    return {
+        operation["operationId"]: operation
+        for path_item in schema["paths"].values()
+        for operation in path_item.values()
+    }

@@ -9,7 +9,7 @@ from django.test import Client
 
 from posts.models import Visibility
 from tests.factories import DEFAULT_PASSWORD, PostFactory, UserFactory
-from tests.helpers import assert_error, client_for
+from tests.helpers import assert_error, client_for, openapi_operations, openapi_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -121,12 +121,8 @@ def test_the_etag_survives_gzip_as_a_weak_validator(user, user_client):
 
 
 def test_the_schema_documents_304_only_where_it_can_happen():
-    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    operations = {
-        operation["operationId"]: operation
-        for path_item in schema["paths"].values()
-        for operation in path_item.values()
-    }
+    schema = openapi_schema()
+    operations = openapi_operations(schema)
 
     for operation_id in ("user_get", "post_get", "account_get"):
         operation = operations[operation_id]

@@ -10,6 +10,7 @@ from drf_spectacular.drainage import reset_generator_stats
 from drf_spectacular.management.commands.spectacular import SchemaGenerationError
 
 from ciel.api import schema_links
+from tests.helpers import openapi_operations, openapi_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +64,8 @@ def _resolve(schema: dict, node: dict) -> dict:
 
 
 def test_links_chain_created_objects_to_the_operations_that_take_their_ids():
-    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    operations = {
-        operation["operationId"]: operation
-        for path_item in schema["paths"].values()
-        for operation in path_item.values()
-    }
+    schema = openapi_schema()
+    operations = openapi_operations(schema)
     links = {
         (source_id, status, name): link
         for source_id, operation in operations.items()
