@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import connections, router
+from django.db import router
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from accounts.models import Session, User
 from accounts.tokens import TokenError, access_token_decode
 from ciel.api.exceptions import AccountBanned
+from ciel.prepared import prepared_cursor
 from ciel.request_context import user_id_bind
 
 
@@ -71,7 +72,7 @@ def user_with_session(user_id: Any, session_id: Any) -> tuple[User | None, bool]
     their unrevoked sessions. User's fields need no database converters (a test checks), so
     the row's values go to ``from_db`` as they come."""
     database = router.db_for_read(User)
-    with connections[database].cursor() as cursor:
+    with prepared_cursor(database) as cursor:
         cursor.execute(USER_WITH_SESSION_SQL, [session_id, user_id])
         row = cursor.fetchone()
     if row is None:

@@ -134,6 +134,11 @@ if DATABASE_STATEMENT_TIMEOUT_MS > 0:
             ],
         )
     )
+# psycopg prepares on first use what ciel.prepared's cursors run (the hand-written queries on
+# every request's path); Django's own cursors bind on the client and never prepare. Off for a
+# transaction-mode PgBouncer that cannot keep prepared statements (docs/operations.md).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0 if DATABASE_PREPARED_STATEMENTS else None
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -7,15 +7,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Greatest, Length
 from django.utils import timezone
 
 from accounts.models import User
 from ciel.metrics import FEED_CACHE_HITS, FEED_CACHE_MISSES
+from ciel.prepared import prepared_cursor
 from feed import timelines
-from posts.cards import live_post_rows, post_cards
+from posts.cards import card_position, home_feed_cards, post_cards
 from posts.models import Post, Visibility
 from social.selectors import blocked_ids_for
 
@@ -31,9 +32,9 @@ class FeedPage:
     last: tuple[datetime.datetime, uuid.UUID] | None = None
 
 
-def _page(rows: list[dict[str, Any]], *, has_more: bool, source: str) -> FeedPage:
-    last = (rows[-1]["created_at"], rows[-1]["id"]) if rows else None
-    return FeedPage(cards=post_cards(rows), has_more=has_more, source=source, last=last)
+def _page(cards: list[dict[str, Any]], *, has_more: bool, source: str) -> FeedPage:
+    last = card_position(cards[-1]) if cards else None
+    return FeedPage(cards=cards, has_more=has_more, source=source, last=last)
 
 
 CANDIDATE_SLACK = 10
@@ -110,7 +111,7 @@ def _home_feed_ids_query(
         before=BEFORE_CLAUSE if before is not None else "",
         since=SINCE_CLAUSE if since is not None else "",
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(DEFAULT_DB_ALIAS) as cursor:
         cursor.execute(sql, params)
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
@@ -120,9 +121,8 @@ def _page_from_sql(viewer: User, before, limit: int, *, warm: bool) -> FeedPage:
     rows = home_feed_ids_sql(viewer, before=before, count=count)
     if warm:
         timelines.timeline_build(viewer.pk, [(pid, timelines.score_of(at)) for pid, at in rows])
-    ids = [post_id for post_id, _ in rows[: limit + 1]]
-    posts = live_post_rows(viewer=viewer, ids=ids)
-    return _page(posts[:limit], has_more=len(rows) > limit, source="sql")
+    cards = post_cards(viewer=viewer, ids=[post_id for post_id, _ in rows[: limit + 1]])
+    return _page(cards[:limit], has_more=len(rows) > limit, source="sql")
 
 
 def home_feed_page(
@@ -151,12 +151,9 @@ def _home_feed_page(
     if candidates is None:
         warm = before is None and timelines.timeline_exists(viewer.pk) is False
         return _page_from_sql(viewer, before, limit, warm=warm)
-    ids = [post_id for post_id, _ in candidates]
-    posts = [
-        row
-        for row in live_post_rows(viewer=viewer, ids=ids, followed_only=True)
-        if before is None or (row["created_at"], row["id"]) < before
-    ]
+    # PostgreSQL checks the candidates, orders them and keeps the page (and one more, to know
+    # whether there is a next page).
+    posts = home_feed_cards(viewer=viewer, ids=candidates, before=before, count=limit + 1)
     if len(posts) > limit:
         return _page(posts[:limit], has_more=True, source="timeline")
     complete = timelines.timeline_size(viewer.pk) < timelines.TIMELINE_SIZE

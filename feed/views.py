@@ -18,7 +18,7 @@ from ciel.api.pagination import CursorPagination, cursor_decode, cursor_encode
 from ciel.db_router import replica_reads
 from feed import selectors, timelines
 from feed.serializers import FeedPageSerializer, SearchInputSerializer
-from posts.cards import live_post_rows, post_cards
+from posts.cards import post_cards
 from posts.models import Post
 from posts.serializers import PostSerializer
 
@@ -102,8 +102,8 @@ class PostCardListView(ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         paginator, ids = _page_ids(self, request)
-        rows = live_post_rows(viewer=request_user(request), ids=ids)
-        return paginator.get_paginated_response(post_cards(rows))
+        cards = post_cards(viewer=request_user(request), ids=ids)
+        return paginator.get_paginated_response(cards)
 
 
 class ExploreView(PostCardListView):

@@ -173,7 +173,7 @@ def test_fanout_reaches_warm_timelines_only(eager_celery):
 
     post = publish(author)
 
-    assert timelines.timeline_read(warm.pk, before_score=None, count=10)[0][0] == post.pk
+    assert timelines.timeline_read(warm.pk, before_score=None, count=10) == [post.pk.hex]
     assert timelines.timeline_read(cold.pk, before_score=None, count=10) is None
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from posts.cards import live_post_rows, post_cards
+from posts.cards import card_position, home_feed_cards, post_cards
 from posts.models import Like, Post, PostMedia
 from posts.selectors import with_display_data
 from posts.serializers import PostSerializer
@@ -22,9 +22,11 @@ def test_cards_equal_the_serializer_output(settings, cdn):
             post=posts[0], media=MediaFactory(owner=posts[0].author), position=position
         )
     Like.objects.create(user=viewer, post=posts[1])
+    # Whole seconds, which ISO 8601 writes without a fraction (PostgreSQL formats the dates).
+    Post.objects.filter(pk=posts[2].pk).update(created_at="2026-01-01T00:00:00Z")
     ids = [post.pk for post in reversed(posts)]
 
-    cards = post_cards(live_post_rows(viewer=viewer, ids=ids))
+    cards = post_cards(viewer=viewer, ids=ids)
     assert [card["id"] for card in cards] == [str(pk) for pk in ids]
 
     models = {p.pk: p for p in with_display_data(Post.objects.filter(pk__in=ids), viewer)}
@@ -38,6 +40,9 @@ def test_cards_equal_the_serializer_output(settings, cdn):
     assert cards == [dict(item) for item in expected]
     assert [card["liked"] for card in cards] == [False, True, False]
     assert len(cards[2]["media"]) == 3
+    assert cards[0]["created_at"] == "2026-01-01T00:00:00Z"
+    assert cards[1]["created_at"].endswith("Z")
+    assert "." in cards[1]["created_at"]
 
 
 def test_removed_posts_and_inactive_authors_are_left_out():
@@ -47,12 +52,12 @@ def test_removed_posts_and_inactive_authors_are_left_out():
     by_gone.author.is_active = False
     by_gone.author.save()
 
-    rows = live_post_rows(viewer=viewer, ids=[by_gone.pk, removed.pk, kept.pk])
+    cards = post_cards(viewer=viewer, ids=[by_gone.pk, removed.pk, kept.pk])
 
-    assert [row["id"] for row in rows] == [kept.pk]
+    assert [card["id"] for card in cards] == [str(kept.pk)]
 
 
-def test_followed_only_keeps_the_viewers_and_followed_authors_posts():
+def test_home_feed_cards_keep_the_viewers_and_followed_authors_posts_newest_first():
     viewer = UserFactory()
     followed, stranger = UserFactory(), UserFactory()
     Follow.objects.create(follower=viewer, followee=followed)
@@ -62,6 +67,13 @@ def test_followed_only_keeps_the_viewers_and_followed_authors_posts():
         PostFactory(author=stranger),
     )
 
-    rows = live_post_rows(viewer=viewer, ids=[strangers.pk, theirs.pk, own.pk], followed_only=True)
+    ids = [own.pk, strangers.pk.hex, theirs.pk]  # in any order, as UUIDs or their hex
 
-    assert [row["id"] for row in rows] == [theirs.pk, own.pk]
+    cards = home_feed_cards(viewer=viewer, ids=ids, before=None, count=10)
+
+    assert [card["id"] for card in cards] == [str(theirs.pk), str(own.pk)]
+    first = home_feed_cards(viewer=viewer, ids=ids, before=None, count=1)
+    assert [card["id"] for card in first] == [str(theirs.pk)]
+    after = home_feed_cards(viewer=viewer, ids=ids, before=card_position(first[0]), count=10)
+    assert [card["id"] for card in after] == [str(own.pk)]
+    assert card_position(first[0]) == (theirs.created_at, theirs.pk)
