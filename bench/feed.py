@@ -139,14 +139,20 @@ def worker_count(server: subprocess.Popen) -> int:
 
 
 def cpu_milliseconds(server: subprocess.Popen) -> dict[str, float] | None:
-    """CPU time used so far by gunicorn (its workers), PostgreSQL (all its processes) and Redis,
-    from /proc (Linux); None elsewhere. On a machine whose cores the client, the server and
-    the database share, a request's latency under load cannot fall below the CPU it costs."""
+    """CPU time used so far by gunicorn (master and workers), PostgreSQL (all its processes) and
+    Redis, from /proc (Linux); None elsewhere. Each process counts with its exited children
+    (cutime, cstime): a worker recycled by max_requests, and the PostgreSQL backend that served
+    it, are gone from /proc but not from their parent's account. On a machine whose cores the
+    client, the server and the database share, a request's latency under load cannot fall
+    below the CPU it costs."""
     proc = Path("/proc")
     if not proc.exists():
         return None
     groups = {"gunicorn": 0, "PostgreSQL": 0, "Redis": 0}
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    gunicorn = {
+        str(server.pid),
+        *Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split(),
+    }
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -155,7 +161,7 @@ def cpu_milliseconds(server: subprocess.Popen) -> dict[str, float] | None:
             command = (entry / "comm").read_text().strip()
         except OSError:
             continue  # the process ended meanwhile
-        if entry.name in children:
+        if entry.name in gunicorn:
             group = "gunicorn"
         elif command.startswith("postgres"):
             group = "PostgreSQL"
@@ -163,7 +169,7 @@ def cpu_milliseconds(server: subprocess.Popen) -> dict[str, float] | None:
             group = "Redis"
         else:
             continue
-        groups[group] += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        groups[group] += sum(int(ticks) for ticks in fields[11:15])  # utime stime cutime cstime
     ticks = os.sysconf("SC_CLK_TCK")
     return {name: value * 1000 / ticks for name, value in groups.items()}
 
@@ -303,9 +309,7 @@ def main() -> None:
                     )
 
         # Where a request's time goes: CPU per request, by process, for the median user's first
-        # page (gunicorn's max_requests may recycle a worker mid-run; its CPU is then lost, so
-        # the figure can only be low). A request's latency with 2 clients on 2 shared cores
-        # cannot fall below its total.
+        # page. A request's latency with 2 clients on 2 shared cores cannot fall below its total.
         url = base + "/api/v1/feed/home"
         cpu = cpu_per_request(server, url, token_for(median_user), {"limit": 50}, 500)
         print(f"{'CPU a request, home, median user, limit 50':48} {cpu}")
