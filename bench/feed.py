@@ -149,10 +149,10 @@ def cpu_milliseconds(server: subprocess.Popen) -> dict[str, float] | None:
     if not proc.exists():
         return None
     groups = {"gunicorn": 0, "PostgreSQL": 0, "Redis": 0}
-    gunicorn = {
-        str(server.pid),
-        *Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split(),
-    }
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    if not children.exists():
+        return None
+    gunicorn = {str(server.pid), *children.read_text().split()}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue

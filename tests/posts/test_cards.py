@@ -77,3 +77,26 @@ def test_home_feed_cards_keep_the_viewers_and_followed_authors_posts_newest_firs
     after = home_feed_cards(viewer=viewer, ids=ids, before=card_position(first[0]), count=10)
     assert [card["id"] for card in after] == [str(own.pk)]
     assert card_position(first[0]) == (theirs.created_at, theirs.pk)
+
+
+def test_home_feed_cards_page_through_posts_of_the_same_instant():
+    """Posts created in the same microsecond are ordered by id, and a cursor between them
+    neither repeats nor skips one."""
+    viewer = UserFactory()
+    posts = [PostFactory(author=viewer) for _ in range(5)]
+    Post.objects.filter(pk__in=[post.pk for post in posts]).update(
+        created_at="2026-05-01T12:00:00.123456Z"
+    )
+    ids = [post.pk for post in posts]
+    expected = sorted((str(pk) for pk in ids), reverse=True)
+
+    seen: list[str] = []
+    before = None
+    for _ in range(len(ids)):  # bounded: a cursor that never advances must fail, not hang
+        page = home_feed_cards(viewer=viewer, ids=ids, before=before, count=2)
+        seen += [card["id"] for card in page]
+        if len(page) < 2:
+            break
+        before = card_position(page[-1])
+
+    assert seen == expected
