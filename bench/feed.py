@@ -132,28 +132,30 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def worker_count(server: subprocess.Popen) -> int:
-    """How many workers gunicorn.conf.py started (2 per core + 1): read from /proc."""
+def gunicorn_workers(server: subprocess.Popen) -> list[str] | None:
+    """The pids of gunicorn's live workers, from /proc (Linux); None elsewhere."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    return len(children.read_text().split()) if children.exists() else 0
+    return children.read_text().split() if children.exists() else None
+
+
+def worker_count(server: subprocess.Popen) -> int:
+    """How many workers gunicorn.conf.py started (2 per core + 1)."""
+    return len(gunicorn_workers(server) or [])
 
 
 def cpu_milliseconds(server: subprocess.Popen) -> dict[str, float] | None:
     """CPU time used so far by gunicorn (master and workers), PostgreSQL (all its processes) and
     Redis, from /proc (Linux); None elsewhere. Each process counts with its exited children
     (cutime, cstime): a worker recycled by max_requests, and the PostgreSQL backend that served
-    it, are gone from /proc but not from their parent's account. On a machine whose cores the
-    client, the server and the database share, a request's latency under load cannot fall
-    below the CPU it costs."""
-    proc = Path("/proc")
-    if not proc.exists():
+    it, are gone from /proc but not from their parent's account. Where the client, the server
+    and the database share the cores, the CPU a request costs bounds the throughput, and so
+    the mean latency of clients that wait for each answer."""
+    workers = gunicorn_workers(server)
+    if workers is None:
         return None
     groups = {"gunicorn": 0, "PostgreSQL": 0, "Redis": 0}
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    if not children.exists():
-        return None
-    gunicorn = {str(server.pid), *children.read_text().split()}
-    for entry in proc.iterdir():
+    gunicorn = {str(server.pid), *workers}
+    for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -309,7 +311,7 @@ def main() -> None:
                     )
 
         # Where a request's time goes: CPU per request, by process, for the median user's first
-        # page. A request's latency with 2 clients on 2 shared cores cannot fall below its total.
+        # page. With 2 clients on 2 shared cores, their mean latency cannot fall below its total.
         url = base + "/api/v1/feed/home"
         cpu = cpu_per_request(server, url, token_for(median_user), {"limit": 50}, 500)
         print(f"{'CPU a request, home, median user, limit 50':48} {cpu}")

@@ -104,9 +104,11 @@ def _home_feed_ids_query(
     since: datetime.datetime | None,
     count: int,
 ) -> list[tuple[uuid.UUID, datetime.datetime]]:
-    params: dict = {"viewer": viewer.pk, "n": count, "since": since}
+    params: dict = {"viewer": viewer.pk, "n": count}
     if before is not None:
         params |= {"before_time": before[0], "before_id": before[1]}
+    if since is not None:
+        params["since"] = since
     sql = HOME_FEED_SQL.format(
         before=BEFORE_CLAUSE if before is not None else "",
         since=SINCE_CLAUSE if since is not None else "",
