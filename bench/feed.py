@@ -11,15 +11,12 @@ the table to docs/performance.md.
 """
 
 import argparse
-import http.client
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +54,7 @@ from django_redis import get_redis_connection
 
 from accounts.models import Session, User
 from accounts.tokens import access_token_issue
+from bench import http_client
 from bench.docs import docs_block_write
 from feed import selectors, services, timelines
 from posts.models import Post
@@ -181,9 +179,7 @@ def cpu_per_request(
 ) -> str:
     """Milliseconds of CPU per request, by process, over ``count`` requests from one client."""
     before = cpu_milliseconds(server)
-    client_before = time.process_time()
-    timed_requests(url, token, params, count, clients=1)
-    client = (time.process_time() - client_before) * 1000 / count
+    _, client = http_client.timed_requests(url, token, params, count, clients=1)
     after = cpu_milliseconds(server)
     if before is None or after is None:
         return "not measured (no /proc)"
@@ -193,43 +189,9 @@ def cpu_per_request(
 
 
 def timed_requests(url: str, token: str, params: dict, count: int, clients: int = 2) -> list[float]:
-    """``count`` requests split over ``clients`` threads; latency of each, in ms.
-
-    Each client is a bare keep-alive ``http.client`` connection, as a phone app's HTTP stack
-    would hold one: ``requests`` spends ~0.5 ms of the client's own CPU per call, which on two
-    shared cores would be counted as the server's latency. The client asks for gzip, as apps do,
-    and reads the whole body; it does not decompress it (that is the client's time, not ours).
-    """
-    samples: list[float] = []
-    lock = threading.Lock()
-    parts = urllib.parse.urlsplit(url)
-    target = parts.path + "?" + urllib.parse.urlencode(params)
-    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
-
-    def run(n: int) -> None:
-        connection = http.client.HTTPConnection(parts.netloc, timeout=30)
-        for _ in range(n):
-            started = time.perf_counter()
-            connection.request("GET", target, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                failures.append(f"GET {target}: {response.status}")
-                break
-            with lock:
-                samples.append(elapsed)
-        connection.close()
-
-    failures: list[str] = []  # raised here, after the threads: a thread's exception is lost
-    threads = [threading.Thread(target=run, args=(count // clients,)) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures or len(samples) < count // clients * clients:
-        raise SystemExit(f"a client failed: {failures or 'no answer'}")
-    return samples
+    """The latency (ms) of each of ``count`` GETs from ``clients`` concurrent keep-alive
+    clients (bench.http_client: one process each, ~0.1 ms of CPU a request)."""
+    return http_client.timed_requests(url, token, params, count, clients)[0]
 
 
 def deep_cursor(url: str, token: str, limit: int, pages: int) -> str | None:

@@ -1,0 +1,139 @@
+"""The benchmark's HTTP clients: bare keep-alive GETs, one process per client.
+
+Why not ``http.client`` or ``requests``: the server, PostgreSQL, Redis and the clients share
+two cores, so a client's own CPU is taken from the server and shows up in its latency.
+``requests`` cost ~0.5 ms of client CPU a call on these machines, ``http.client`` ~0.7 ms with
+its header parsing (the email package); this client ~0.1 ms. Why processes: client threads in
+one process take turns on its GIL, so one client's parsing delayed the other's reading of an
+answer that had already arrived. A phone's HTTP stack is neither: it runs elsewhere.
+
+Only what the benchmark needs of HTTP/1.1: GET, keep-alive, bodies with a Content-Length
+(gunicorn sends one for every response of the API), and "Connection: close" (a worker recycled
+by max_requests closes the connection after its last answer; the next request reconnects, and
+its latency includes the new connection, as a client's would).
+"""
+
+import multiprocessing
+import socket
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+HEAD_END = b"\r\n\r\n"
+
+
+class HttpError(Exception):
+    pass
+
+
+class KeepAliveClient:
+    def __init__(self, host: str, port: int) -> None:
+        self.address = (host, port)
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def get(self, request: bytes) -> tuple[int, bytes]:
+        """Send one request (bytes from ``request_bytes``); its status and body."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buffer = b""
+        sock = self.sock
+        sock.sendall(request)
+        head = self._read_until(sock, HEAD_END)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in header_lines)
+        if "content-length" not in headers:
+            raise HttpError(f"no Content-Length in the answer: {status_line}")
+        body = self._read_exactly(sock, int(headers["content-length"]))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(status_line.split(" ", 2)[1]), body
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def _receive(self, sock: socket.socket) -> None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise HttpError("the server closed the connection")
+        self.buffer += chunk
+
+    def _read_until(self, sock: socket.socket, marker: bytes) -> bytes:
+        while marker not in self.buffer:
+            self._receive(sock)
+        head, self.buffer = self.buffer.split(marker, 1)
+        return head
+
+    def _read_exactly(self, sock: socket.socket, length: int) -> bytes:
+        while len(self.buffer) < length:
+            self._receive(sock)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return body
+
+
+def request_bytes(url: str, token: str, params: dict) -> bytes:
+    """A GET as an app sends it: bearer token, gzip accepted (the body is read, not inflated:
+    inflating is the client's time, not the server's)."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path + ("?" + urllib.parse.urlencode(params) if params else "")
+    return (
+        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+        "Accept-Encoding: gzip\r\n\r\n"
+    ).encode()
+
+
+@dataclass
+class ClientRun:
+    latencies_ms: list[float]
+    cpu_ms: float  # the client process's own CPU over the run
+    failure: str | None = None
+
+
+def _client_run(url: str, request: bytes, count: int, results: "multiprocessing.Queue") -> None:
+    parts = urllib.parse.urlsplit(url)
+    client = KeepAliveClient(parts.hostname or "127.0.0.1", parts.port or 80)
+    latencies: list[float] = []
+    cpu_before = time.process_time()
+    failure = None
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            status, _ = client.get(request)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                failure = f"status {status}"
+                break
+    except (OSError, HttpError) as exc:
+        failure = f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    results.put(ClientRun(latencies, (time.process_time() - cpu_before) * 1000, failure))
+
+
+def timed_requests(
+    url: str, token: str, params: dict, count: int, clients: int = 2
+) -> tuple[list[float], float]:
+    """``count`` GETs split over ``clients`` concurrent client processes, each on its own
+    keep-alive connection: the latency of each request (ms), and the clients' CPU per request
+    (ms). Raises SystemExit when a client fails (a status other than 200, a lost connection)."""
+    request = request_bytes(url, token, params)
+    # fork: the clients need nothing but a socket, and start in milliseconds.
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [
+        context.Process(target=_client_run, args=(url, request, count // clients, results))
+        for _ in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    runs = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    failures = [run.failure for run in runs if run.failure]
+    if failures:
+        raise SystemExit(f"a client failed on {url}: {failures}")
+    latencies = [latency for run in runs for latency in run.latencies_ms]
+    return latencies, sum(run.cpu_ms for run in runs) / len(latencies)
