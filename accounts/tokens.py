@@ -85,6 +85,24 @@ def access_token_decode(token: str) -> AccessClaims:
         raise TokenError("Unsupported token version or purpose.")
     if len(token) > MAX_TOKEN_LENGTH:
         raise TokenError("Invalid token.")
+    claims = _claims_of(
+        token, tuple(settings.PASETO_KEYS), settings.PASETO_ISSUER, settings.PASETO_AUDIENCE
+    )
+    # Checked on every use: the claims may come from the cache, the clock has moved on.
+    if claims.expires_at <= timezone.now():
+        raise TokenError("Token expired.", code="token_expired")
+    return claims
+
+
+# A client sends the same access token with each request for its lifetime, and decrypting it
+# and checking its claims took ~140 µs here, ~3 % of a home feed request's CPU. The claims
+# depend only on the token and on the keys, issuer and audience configured (all part of the
+# key), and an accepted token's claims stay valid until it expires, which is checked on each
+# use; whether its session and user are still live is not cached (authentication asks
+# PostgreSQL on every request). A refused token raises, and is not cached.
+# 4,096 tokens are about 5 MB a process.
+@lru_cache(maxsize=4096)
+def _claims_of(token: str, keys: tuple[str, ...], issuer: str, audience: str) -> AccessClaims:
     key = _key_for(token)
     try:
         payload = json.loads(bytes(pyseto.decode(key, token).payload))  # type: ignore[arg-type]

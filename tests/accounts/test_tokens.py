@@ -179,6 +179,18 @@ def test_no_token_is_401_not_authenticated():
     assert_error(APIClient().get(ACCOUNT), 401, "not_authenticated")
 
 
+def test_a_token_accepted_before_expires_on_time(settings, user, monkeypatch):
+    # Accepted claims are kept per process (accounts.tokens); expiry must still apply.
+    expires_at = timezone.now() + datetime.timedelta(minutes=15)
+    token = forge(settings, user, exp=expires_at.isoformat())
+    assert get_account(token).status_code == 200
+    assert get_account(token).status_code == 200
+
+    monkeypatch.setattr(timezone, "now", lambda: expires_at + datetime.timedelta(seconds=1))
+
+    assert_error(get_account(token), 401, "token_expired")
+
+
 def test_after_a_key_rotation_old_tokens_work_until_they_expire(settings, user):
     session = session_for(user)
     old_token, _ = access_token_issue(user.pk, session.pk)
