@@ -18,6 +18,7 @@ import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 HEAD_END = b"\r\n\r\n"
 
@@ -92,13 +93,19 @@ class ClientRun:
     failure: str | None = None
 
 
-def _client_run(url: str, request: bytes, count: int, results: "multiprocessing.Queue") -> None:
+def _client_run(url: str, request: bytes, count: int, ready: Any, start: Any, results: Any) -> None:
     parts = urllib.parse.urlsplit(url)
     client = KeepAliveClient(parts.hostname or "127.0.0.1", parts.port or 80)
     latencies: list[float] = []
-    cpu_before = time.process_time()
     failure = None
+    cpu_before = time.process_time()
     try:
+        # Connected and answered once before the clock starts: the run measures a keep-alive
+        # connection's requests, as an app's are once it is open.
+        client.get(request)
+        ready.release()
+        start.wait()
+        cpu_before = time.process_time()
         for _ in range(count):
             started = time.perf_counter()
             status, _ = client.get(request)
@@ -108,6 +115,7 @@ def _client_run(url: str, request: bytes, count: int, results: "multiprocessing.
                 break
     except (OSError, HttpError) as exc:
         failure = f"{type(exc).__name__}: {exc}"
+        ready.release()
     finally:
         client.close()
     results.put(ClientRun(latencies, (time.process_time() - cpu_before) * 1000, failure))
@@ -120,15 +128,21 @@ def timed_requests(
     keep-alive connection: the latency of each request (ms), and the clients' CPU per request
     (ms). Raises SystemExit when a client fails (a status other than 200, a lost connection)."""
     request = request_bytes(url, token, params)
-    # fork: the clients need nothing but a socket, and start in milliseconds.
+    # fork: the clients need nothing but a socket, and start in milliseconds. They start timing
+    # together, once all are connected: forking one must not slow the other's first requests.
     context = multiprocessing.get_context("fork")
-    results = context.Queue()
+    ready, start, results = context.Semaphore(0), context.Event(), context.Queue()
     processes = [
-        context.Process(target=_client_run, args=(url, request, count // clients, results))
+        context.Process(
+            target=_client_run, args=(url, request, count // clients, ready, start, results)
+        )
         for _ in range(clients)
     ]
     for process in processes:
         process.start()
+    for _ in processes:
+        ready.acquire(timeout=60)
+    start.set()
     runs = [results.get(timeout=600) for _ in processes]
     for process in processes:
         process.join()
