@@ -52,10 +52,6 @@ def _signing_key() -> Any:
     return _keyring(tuple(settings.PASETO_KEYS))[0]
 
 
-def _verification_keys() -> dict[str, Any]:
-    return _keyring(tuple(settings.PASETO_KEYS))[1]
-
-
 def access_token_issue(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, datetime.datetime]:
     """A new access token for the user's session, and when it expires.
 
@@ -103,29 +99,29 @@ def access_token_decode(token: str) -> AccessClaims:
 # 4,096 tokens are about 5 MB a process.
 @lru_cache(maxsize=4096)
 def _claims_of(token: str, keys: tuple[str, ...], issuer: str, audience: str) -> AccessClaims:
-    key = _key_for(token)
+    key = _key_for(token, _keyring(keys)[1])
     try:
         payload = json.loads(bytes(pyseto.decode(key, token).payload))  # type: ignore[arg-type]
     except (pyseto.DecryptError, pyseto.VerifyError, ValueError) as exc:
         raise TokenError("Invalid token.") from exc
     if not isinstance(payload, dict):
         raise TokenError("Invalid token.")
-    return _checked_claims(payload)
+    return _checked_claims(payload, issuer=issuer, audience=audience)
 
 
-def _key_for(token: str) -> Any:
+def _key_for(token: str, verification_keys: dict[str, Any]) -> Any:
     try:
         footer = json.loads(bytes(Token.new(token).footer or b"{}"))  # type: ignore[arg-type]
     except (ValueError, TypeError, RecursionError) as exc:
         raise TokenError("Invalid token.") from exc
     key_id = footer.get("kid") if isinstance(footer, dict) else None
-    key = _verification_keys().get(key_id) if isinstance(key_id, str) else None
+    key = verification_keys.get(key_id) if isinstance(key_id, str) else None
     if key is None:
         raise TokenError("Token signed with an unknown key.")
     return key
 
 
-def _checked_claims(payload: dict[str, Any]) -> AccessClaims:
+def _checked_claims(payload: dict[str, Any], *, issuer: str, audience: str) -> AccessClaims:
     now = timezone.now()
     expires_at = _time_claim(payload, "exp")
     issued_at = _time_claim(payload, "iat")
@@ -133,9 +129,9 @@ def _checked_claims(payload: dict[str, Any]) -> AccessClaims:
         raise TokenError("Token expired.", code="token_expired")
     if issued_at > now + datetime.timedelta(seconds=60):
         raise TokenError("Token issued in the future.")
-    if payload.get("iss") != settings.PASETO_ISSUER:
+    if payload.get("iss") != issuer:
         raise TokenError("Token from another issuer.")
-    if payload.get("aud") != settings.PASETO_AUDIENCE:
+    if payload.get("aud") != audience:
         raise TokenError("Token for another audience.")
     if payload.get("typ") != TOKEN_TYPE_ACCESS:
         raise TokenError("Not an access token.")

@@ -184,7 +184,8 @@ def cpu_per_request(
     after = cpu_milliseconds(server)
     if before is None or after is None:
         return "not measured (no /proc)"
-    parts = {name: (after[name] - before[name]) / count for name in before} | {"client": client}
+    served = count + 1  # the client's untimed first request is served too
+    parts = {name: (after[name] - before[name]) / served for name in before} | {"client": client}
     total = sum(parts.values())
     return f"{total:.1f} ms: " + ", ".join(f"{name} {value:.1f}" for name, value in parts.items())
 

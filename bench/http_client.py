@@ -1,11 +1,12 @@
 """The benchmark's HTTP clients: bare keep-alive GETs, one process per client.
 
 Why not ``http.client`` or ``requests``: the server, PostgreSQL, Redis and the clients share
-two cores, so a client's own CPU is taken from the server and shows up in its latency.
-``requests`` cost ~0.5 ms of client CPU a call on these machines, ``http.client`` ~0.7 ms with
-its header parsing (the email package); this client ~0.1 ms. Why processes: client threads in
-one process take turns on its GIL, so one client's parsing delayed the other's reading of an
-answer that had already arrived. A phone's HTTP stack is neither: it runs elsewhere.
+two cores, so a client's own CPU is taken from the server. ``requests`` cost ~0.5 ms of client
+CPU a call on these machines, ``http.client`` ~0.7 ms with its header parsing (the email
+package); this client 0.1–0.2 ms. Why processes: client threads in one process take turns on
+its GIL, so one client's parsing can delay the other's reading of an answer that has already
+arrived. (Measured on one server, interleaved, the two clients' medians differed by less than
+the noise: docs/performance.md.) A phone's HTTP stack is neither: it runs elsewhere.
 
 Only what the benchmark needs of HTTP/1.1: GET, keep-alive, bodies with a Content-Length
 (gunicorn sends one for every response of the API), and "Connection: close" (a worker recycled
@@ -18,7 +19,8 @@ import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event, Semaphore
 
 HEAD_END = b"\r\n\r\n"
 
@@ -43,7 +45,10 @@ class KeepAliveClient:
         sock.sendall(request)
         head = self._read_until(sock, HEAD_END)
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.lower().split(": ", 1) for line in header_lines)
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
         if "content-length" not in headers:
             raise HttpError(f"no Content-Length in the answer: {status_line}")
         body = self._read_exactly(sock, int(headers["content-length"]))
@@ -93,18 +98,23 @@ class ClientRun:
     failure: str | None = None
 
 
-def _client_run(url: str, request: bytes, count: int, ready: Any, start: Any, results: Any) -> None:
+def _client_run(
+    url: str, request: bytes, count: int, ready: Semaphore, start: Event, results: Queue
+) -> None:
     parts = urllib.parse.urlsplit(url)
     client = KeepAliveClient(parts.hostname or "127.0.0.1", parts.port or 80)
     latencies: list[float] = []
     failure = None
+    released = False
     cpu_before = time.process_time()
     try:
         # Connected and answered once before the clock starts: the run measures a keep-alive
         # connection's requests, as an app's are once it is open.
         client.get(request)
         ready.release()
-        start.wait()
+        released = True
+        if not start.wait(timeout=60):
+            raise HttpError("the other clients never got ready")
         cpu_before = time.process_time()
         for _ in range(count):
             started = time.perf_counter()
@@ -113,12 +123,13 @@ def _client_run(url: str, request: bytes, count: int, ready: Any, start: Any, re
             if status != 200:
                 failure = f"status {status}"
                 break
-    except (OSError, HttpError) as exc:
+    except Exception as exc:  # whatever it is, the parent reports it
         failure = f"{type(exc).__name__}: {exc}"
-        ready.release()
     finally:
         client.close()
-    results.put(ClientRun(latencies, (time.process_time() - cpu_before) * 1000, failure))
+        if not released:
+            ready.release()
+        results.put(ClientRun(latencies, (time.process_time() - cpu_before) * 1000, failure))
 
 
 def timed_requests(
@@ -126,7 +137,10 @@ def timed_requests(
 ) -> tuple[list[float], float]:
     """``count`` GETs split over ``clients`` concurrent client processes, each on its own
     keep-alive connection: the latency of each request (ms), and the clients' CPU per request
-    (ms). Raises SystemExit when a client fails (a status other than 200, a lost connection)."""
+    (ms). Each client also sends one request before timing starts (see _client_run). Raises
+    SystemExit when a client fails (a status other than 200, a lost connection)."""
+    if count < clients:
+        raise ValueError(f"{count} requests cannot be split over {clients} clients")
     request = request_bytes(url, token, params)
     # fork: the clients need nothing but a socket, and start in milliseconds. They start timing
     # together, once all are connected: forking one must not slow the other's first requests.
@@ -134,18 +148,25 @@ def timed_requests(
     ready, start, results = context.Semaphore(0), context.Event(), context.Queue()
     processes = [
         context.Process(
-            target=_client_run, args=(url, request, count // clients, ready, start, results)
+            target=_client_run,
+            args=(url, request, count // clients, ready, start, results),
+            daemon=True,
         )
         for _ in range(clients)
     ]
-    for process in processes:
-        process.start()
-    for _ in processes:
-        ready.acquire(timeout=60)
-    start.set()
-    runs = [results.get(timeout=600) for _ in processes]
-    for process in processes:
-        process.join()
+    try:
+        for process in processes:
+            process.start()
+        if not all(ready.acquire(timeout=60) for _ in processes):
+            raise SystemExit(f"a client never connected to {url}")
+        start.set()
+        runs = [results.get(timeout=600) for _ in processes]
+    finally:
+        start.set()
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
     failures = [run.failure for run in runs if run.failure]
     if failures:
         raise SystemExit(f"a client failed on {url}: {failures}")

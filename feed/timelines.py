@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from functools import cache
 
 from django_redis import get_redis_connection
-from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
@@ -95,22 +94,26 @@ def timeline_read(user_id: uuid.UUID, *, before_score: int | None, count: int) -
     another TIMELINE_IDLE_SECONDS."""
     maximum = f"({before_score}" if before_score is not None else "+inf"
     try:
-        members = _read_script(_redis())(
-            keys=[timeline_key(user_id)], args=[maximum, count, TIMELINE_IDLE_SECONDS]
+        client = _redis()
+        members = _read_script()(
+            keys=[timeline_key(user_id)],
+            args=[maximum, count, TIMELINE_IDLE_SECONDS],
+            client=client,
         )
     except (RedisError, OSError) as exc:
         logger.warning("timeline read failed: %s", type(exc).__name__)
         return None
-    if members is None:
+    # Lua's false arrives as None over RESP2 and as False over RESP3.
+    if not isinstance(members, list):
         return None
     return [member.hex() for member in members if member]
 
 
 @cache
-def _read_script(client: Redis) -> Script:
-    """READ for this client, registered once (~40 µs each time): redis-py sends EVALSHA, and
-    EVAL only after a NOSCRIPT (a restarted Redis)."""
-    return client.register_script(READ)
+def _read_script() -> Script:
+    """READ, hashed once (registering it again took ~40 µs) and run on whichever client is
+    current: redis-py sends EVALSHA, and EVAL only after a NOSCRIPT (a restarted Redis)."""
+    return _redis().register_script(READ)
 
 
 def timeline_size(user_id: uuid.UUID) -> int:

@@ -8,7 +8,6 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.middleware import csrf
 from django.middleware.gzip import GZipMiddleware
 
 from ciel.api.errors import error_body
@@ -98,9 +97,11 @@ class _OutsideApi:
     """Runs ``wrapped`` (a middleware of the admin) for every path but the API's.
 
     The API authenticates each request with its bearer token (DRF) and never reads a session,
-    a CSRF cookie, ``request.user`` before DRF sets it, or a message; yet sessions, CSRF,
-    authentication and messages took ~0.3 ms of every API request on these machines, ~5 % of
-    a home feed page. The admin, the schema's pages and everything else keep all four.
+    ``request.user`` before DRF sets it, or a message; yet sessions, CSRF, authentication and
+    messages took ~0.3 ms of every API request on these machines, ~5 % of a home feed page.
+    The admin, the schema's pages and everything else keep them. CSRF is not wrapped (see
+    MIDDLEWARE in ciel/settings.py), but process_view is forwarded for any middleware that
+    has one.
     """
 
     wrapped: type
@@ -128,7 +129,9 @@ class _OutsideApi:
 
 def outside_api(middleware: type) -> type:
     """``middleware``, skipped for the API's paths (see _OutsideApi). A subclass of it, for
-    Django's checks (the admin's require each of the four)."""
+    Django's checks (the admin's require sessions, authentication and messages); only as a
+    type, though: the instance Django holds never runs ``middleware.__init__``, and all the
+    work is done by the real instance it wraps (``inner``)."""
     # Django calls these hooks only on the instances that have them; this wrapper forwards
     # process_view alone, so it must not hide the others.
     for hook in ("process_exception", "process_template_response"):
@@ -140,6 +143,5 @@ def outside_api(middleware: type) -> type:
 
 
 SessionMiddleware = outside_api(sessions.SessionMiddleware)
-CsrfViewMiddleware = outside_api(csrf.CsrfViewMiddleware)
 AuthenticationMiddleware = outside_api(auth.AuthenticationMiddleware)
 MessageMiddleware = outside_api(messages.MessageMiddleware)

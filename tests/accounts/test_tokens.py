@@ -191,6 +191,19 @@ def test_a_token_accepted_before_expires_on_time(settings, user, monkeypatch):
     assert_error(get_account(token), 401, "token_expired")
 
 
+@pytest.mark.parametrize("setting", ["PASETO_AUDIENCE", "PASETO_ISSUER"])
+def test_a_token_accepted_before_is_refused_once_its_audience_or_issuer_changes(
+    settings, user, setting
+):
+    # The claims kept per process hold only for the configuration that checked them.
+    token = forge(settings, user)
+    assert get_account(token).status_code == 200
+
+    setattr(settings, setting, "somewhere-else")
+
+    assert_error(get_account(token), 401, "token_invalid")
+
+
 def test_after_a_key_rotation_old_tokens_work_until_they_expire(settings, user):
     session = session_for(user)
     old_token, _ = access_token_issue(user.pk, session.pk)

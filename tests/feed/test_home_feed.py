@@ -177,6 +177,31 @@ def test_fanout_reaches_warm_timelines_only(eager_celery):
     assert timelines.timeline_read(cold.pk, before_score=None, count=10) is None
 
 
+@pytest.mark.fault
+@pytest.mark.django_db
+def test_a_timeline_read_survives_redis_forgetting_its_script(settings):
+    # A restarted Redis has no scripts: the read loads it again instead of failing over to SQL.
+    user = UserFactory()
+    post = PostFactory(author=user)
+    score = timelines.score_of(post.created_at)
+    with throwaway_redis() as redis:
+        settings.CACHES = {
+            name: {**config, "LOCATION": f"redis://127.0.0.1:{redis.port}/0"}
+            for name, config in settings.CACHES.items()
+        }
+        timelines.timeline_build(user.pk, [(post.pk, score)])
+        first = timelines.timeline_read(user.pk, before_score=None, count=10)
+        timelines._redis().script_flush()  # the throwaway server's scripts only
+
+        after_flush = timelines.timeline_read(user.pk, before_score=None, count=10)
+        before_post = timelines.timeline_read(user.pk, before_score=score, count=10)
+        missing = timelines.timeline_read(UserFactory().pk, before_score=None, count=10)
+
+    assert first == after_flush == [post.pk.hex]
+    assert before_post == []  # the bound is exclusive
+    assert missing is None
+
+
 @pytest.mark.django_db
 def test_refresh_drops_the_timeline(user, user_client):
     user_client.get(FEED)
