@@ -213,13 +213,13 @@ class Scenario:
 ROUNDS = 5
 
 
-def run_interleaved(scenarios: list[Scenario], requests: int) -> list[Scenario]:
+def run_interleaved(scenarios: list[Scenario], count: int) -> list[Scenario]:
     for scenario in scenarios:
         timed_requests(scenario.url, scenario.token, scenario.params, 20, scenario.clients)
     for _ in range(ROUNDS):
         for scenario in scenarios:
             scenario.latencies_ms += timed_requests(
-                scenario.url, scenario.token, scenario.params, requests // ROUNDS, scenario.clients
+                scenario.url, scenario.token, scenario.params, count // ROUNDS, scenario.clients
             )
     return scenarios
 

@@ -94,11 +94,10 @@ def timeline_read(user_id: uuid.UUID, *, before_score: int | None, count: int) -
     another TIMELINE_IDLE_SECONDS."""
     maximum = f"({before_score}" if before_score is not None else "+inf"
     try:
-        client = _redis()
         members = _read_script()(
             keys=[timeline_key(user_id)],
             args=[maximum, count, TIMELINE_IDLE_SECONDS],
-            client=client,
+            client=_redis(),
         )
     except (RedisError, OSError) as exc:
         logger.warning("timeline read failed: %s", type(exc).__name__)

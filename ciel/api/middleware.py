@@ -100,8 +100,7 @@ class _OutsideApi:
     ``request.user`` before DRF sets it, or a message; yet sessions, CSRF, authentication and
     messages took ~0.3 ms of every API request on these machines, ~5 % of a home feed page.
     The admin, the schema's pages and everything else keep them. CSRF is not wrapped (see
-    MIDDLEWARE in ciel/settings.py), but process_view is forwarded for any middleware that
-    has one.
+    MIDDLEWARE in ciel/settings.py).
     """
 
     wrapped: type
@@ -118,23 +117,15 @@ class _OutsideApi:
             return self.get_response(request)
         return self.inner(request)
 
-    def process_view(
-        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
-    ) -> HttpResponseBase | None:
-        process_view = getattr(self.inner, "process_view", None)
-        if process_view is None or request.path_info.startswith(API_PREFIX):
-            return None
-        return process_view(request, view_func, view_args, view_kwargs)
-
 
 def outside_api(middleware: type) -> type:
     """``middleware``, skipped for the API's paths (see _OutsideApi). A subclass of it, for
     Django's checks (the admin's require sessions, authentication and messages); only as a
     type, though: the instance Django holds never runs ``middleware.__init__``, and all the
     work is done by the real instance it wraps (``inner``)."""
-    # Django calls these hooks only on the instances that have them; this wrapper forwards
-    # process_view alone, so it must not hide the others.
-    for hook in ("process_exception", "process_template_response"):
+    # Django calls these hooks only on the instances that have them, and this wrapper forwards
+    # none: it must not hide one (sessions, authentication and messages have none).
+    for hook in ("process_view", "process_exception", "process_template_response"):
         if hasattr(middleware, hook):
             raise TypeError(f"{middleware.__name__}.{hook} would be skipped by outside_api")
     return type(
