@@ -112,7 +112,7 @@ DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
         default="postgres://postgres@127.0.0.1:5432/ciel",
-        engine="django_prometheus.db.backends.postgresql",
+        engine="ciel.db_backend",
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})
@@ -156,7 +156,7 @@ _replica_urls = [
 ]
 DATABASE_REPLICAS = [f"replica_{index}" for index in range(len(_replica_urls))]
 for _alias, _url in zip(DATABASE_REPLICAS, _replica_urls, strict=True):
-    _replica = env.db_url_config(_url, engine="django_prometheus.db.backends.postgresql")
+    _replica = env.db_url_config(_url, engine="ciel.db_backend")
     _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
     _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -30,6 +32,19 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: f
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def own_connection() -> psycopg.Connection:
+    """A psycopg connection to the test database of its own, beside Django's (autocommit)."""
+    database = connection.settings_dict
+    return psycopg.connect(
+        dbname=database["NAME"],
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        user=database["USER"] or None,
+        password=database["PASSWORD"] or None,
+        autocommit=True,
+    )
 
 
 def free_port() -> int:

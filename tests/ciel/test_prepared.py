@@ -1,13 +1,13 @@
 """ciel.prepared: the hot path's hand-written queries are prepared once per connection, and
 Django still sees them like any other query."""
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import NotSupportedError, ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 
 from ciel.prepared import prepared_cursor
+from tests.helpers import own_connection
 
 pytestmark = [
     pytest.mark.django_db,
@@ -17,18 +17,6 @@ pytestmark = [
 ]
 
 QUERY = "SELECT %s::int + 1 AS ciel_prepared_probe"
-
-
-def migration_connection() -> psycopg.Connection:
-    database = connection.settings_dict
-    return psycopg.connect(
-        dbname=database["NAME"],
-        host=database["HOST"] or None,
-        port=database["PORT"] or None,
-        user=database["USER"] or None,
-        password=database["PASSWORD"] or None,
-        autocommit=True,
-    )
 
 
 def prepared_statements() -> list[str]:
@@ -88,7 +76,7 @@ def test_a_statement_made_stale_by_a_migration_fails_once_then_prepares_anew():
             assert cursor.fetchall() == [(7,)]
         # An IntegerField becoming a BigIntegerField, say, migrated from another process (psycopg
         # forgets its statements itself when it sees DDL on its own connection).
-        with migration_connection() as migration:
+        with own_connection() as migration:
             migration.execute("ALTER TABLE ciel_prepared_stale ALTER COLUMN count TYPE bigint")
 
         with pytest.raises(NotSupportedError), prepared_cursor("default") as cursor:
