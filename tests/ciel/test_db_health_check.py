@@ -1,6 +1,8 @@
 """ciel.db_backend: the per-request health check skips its round trip only on a connection
-that is idle and has nothing waiting on its socket, and still replaces a connection the
-server has ended."""
+checked within the last second that is idle and has nothing waiting on its socket, and still
+replaces a connection the server has ended."""
+
+import time
 
 import pytest
 from django.db import close_old_connections, connection, transaction
@@ -26,8 +28,9 @@ def round_trips(monkeypatch) -> list[bool]:
 
 
 def health_check() -> None:
-    """What Django does around a request: close_old_connections when it starts, the health
-    check before its first query."""
+    """What Django does around a request on a connection it keeps: close_old_connections when
+    the request starts, the health check before its first query."""
+    connection.ensure_connection()
     close_old_connections()
     connection.close_if_health_check_failed()
 
@@ -37,8 +40,9 @@ def test_the_check_is_on_in_every_environment():
     assert connection.settings_dict["ENGINE"] == "ciel.db_backend"
 
 
-def test_an_idle_quiet_connection_is_not_checked_by_a_round_trip(round_trips):
-    connection.ensure_connection()
+def test_a_busy_quiet_connection_is_not_checked_by_a_round_trip(round_trips):
+    health_check()  # a request a moment ago
+    round_trips.clear()
 
     health_check()
 
@@ -46,17 +50,31 @@ def test_an_idle_quiet_connection_is_not_checked_by_a_round_trip(round_trips):
     assert connection.health_check_done
 
 
+def test_a_connection_quiet_for_over_a_second_gets_the_full_check(round_trips):
+    health_check()
+    connection.checked_at = time.monotonic() - 2  # its last request was 2 s ago
+    round_trips.clear()
+
+    health_check()
+
+    assert round_trips == [True]
+
+
 def test_a_connection_with_something_to_read_gets_the_full_check(round_trips):
     with connection.cursor() as cursor:
         cursor.execute("LISTEN ciel_health_probe")
-    with own_connection() as other:
-        other.execute("NOTIFY ciel_health_probe")
+    try:
+        with own_connection() as other:
+            other.execute("NOTIFY ciel_health_probe")
 
-    def checked_by_a_round_trip() -> bool:  # once the notification has reached the socket
-        health_check()
-        return bool(round_trips)
+        def checked_by_a_round_trip() -> bool:  # once the notification has reached the socket
+            health_check()
+            return bool(round_trips)
 
-    wait_for(checked_by_a_round_trip, timeout=5, interval=0.01)
+        wait_for(checked_by_a_round_trip, timeout=5, interval=0.01)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("UNLISTEN ciel_health_probe")
 
     assert round_trips == [True]  # a healthy connection with a message waiting: kept
     assert connection.connection is not None
