@@ -62,6 +62,7 @@ def purge_due_at(user: User) -> datetime.datetime | None:
 @transaction.atomic
 def account_restore(*, user: User, moderator: User, reason: str) -> User:
     """A moderator brings a deleted account back within its grace period."""
+    from feed.services import author_returned
     from safety.services import audit_record
 
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -76,6 +77,7 @@ def account_restore(*, user: User, moderator: User, reason: str) -> User:
         actor=moderator, action="account_restore", target_type="user", target_id=user.pk,
         reason=reason,
     )  # fmt: skip
+    author_returned(author_id=user.pk)
     return user
 
 

@@ -1,8 +1,11 @@
 """Writes of the feed app: keeping the Redis timelines in step with the graph and with posts.
 
 All of these run after the transaction that changed the data has committed, and all of them
-may fail (Redis down) without harm: reads check every candidate against PostgreSQL and fall
-back to SQL, so a timeline that missed an update is slower, never wrong.
+may fail (Redis down). Reads check every candidate against PostgreSQL, so a timeline holding a
+post it should no longer show is harmless. One lacking a post it should show is not: a timeline
+with room left passes for complete. So a write that adds posts and fails leaves the timeline
+dropped, to be rebuilt from SQL: at once if Redis answers, else by a queued job once it does
+(timelines_invalidate); the fan-out task retries until Redis is back.
 """
 
 import logging
@@ -28,7 +31,7 @@ def post_published(*, post: Post) -> None:
         try:
             timelines.timelines_add([post.author_id], post.pk, timelines.score_of(post.created_at))
         except Exception:
-            timelines.timelines_drop([post.author_id])
+            timelines_invalidate([post.author_id])
         try:
             task_enqueue(feed_fanout_task, str(post.pk))
         except BrokerUnavailable:
@@ -69,11 +72,41 @@ def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
             .order_by("-created_at", "-id")
             .values_list("pk", "created_at")[:BACKFILL_POSTS]
         )
-        timelines.timeline_entries_add(
-            follower_id, [(post_id, timelines.score_of(at)) for post_id, at in rows]
-        )
+        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows]
+        if not timelines.timeline_entries_add(follower_id, entries):
+            timelines_invalidate([follower_id])
 
     transaction.on_commit(backfill)
+
+
+def author_returned(*, author_id: uuid.UUID) -> None:
+    """A deleted account restored: its posts show again, but timelines rebuilt meanwhile lack
+    them. Drop those of its followers and its own, to be rebuilt from SQL."""
+    from social.models import Follow
+
+    def forget() -> None:
+        followers = Follow.objects.filter(followee_id=author_id).values_list(
+            "follower_id", flat=True
+        )
+        user_ids = [author_id, *followers]
+        for start in range(0, len(user_ids), 1000):  # a queued job's message stays small
+            timelines_invalidate(user_ids[start : start + 1000])
+
+    transaction.on_commit(forget)
+
+
+def timelines_invalidate(user_ids: list[uuid.UUID]) -> None:
+    """Drop timelines that may lack posts they should show (a write to them failed), so the
+    next read rebuilds them from SQL; if Redis cannot be reached now, a queued job drops them
+    once it can. Without it, they would pass for complete after Redis came back."""
+    from feed.tasks import feed_timelines_drop_task
+
+    if timelines.timelines_drop(user_ids):
+        return
+    try:
+        task_enqueue(feed_timelines_drop_task, [str(user_id) for user_id in user_ids])
+    except BrokerUnavailable:
+        logger.error("timelines of %s users may lack posts: no Redis, no queue", len(user_ids))
 
 
 def timelines_forget_on_commit(user_ids: list[uuid.UUID]) -> None:

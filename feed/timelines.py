@@ -36,6 +36,21 @@ return added
 """
 
 
+# KEYS: a timeline. ARGV: cap, then score and member pairs. Adds them to the timeline if it
+# exists, then trims it: checked and written in one step, so a timeline dropped meanwhile is
+# not recreated holding only these entries (it would pass for complete).
+BACKFILL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+for i = 2, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[1]) - 1)
+return 1
+"""
+
+
 def timeline_key(user_id: uuid.UUID) -> str:
     return f"ciel:timeline:{user_id}"
 
@@ -130,28 +145,28 @@ def timelines_add(user_ids: list[uuid.UUID], post_id: uuid.UUID, score: int) -> 
     return int(_redis().eval(FAN_OUT, len(keys), *keys, score, post_id.bytes, TIMELINE_SIZE))
 
 
-def timelines_drop(user_ids: Iterable[uuid.UUID]) -> None:
-    """Forget timelines (refresh, unfollow, block): the next read rebuilds them from SQL."""
+def timelines_drop(user_ids: Iterable[uuid.UUID]) -> bool:
+    """Forget timelines (refresh, unfollow, block): the next read rebuilds them from SQL.
+    False when Redis could not be reached."""
     keys = [timeline_key(user_id) for user_id in user_ids]
     try:
         if keys:
             _redis().delete(*keys)
     except (RedisError, OSError) as exc:
         logger.warning("timeline drop failed: %s", type(exc).__name__)
+        return False
+    return True
 
 
-def timeline_entries_add(user_id: uuid.UUID, entries: list[tuple[uuid.UUID, int]]) -> None:
-    """Backfill a warm timeline with entries (a new follow's recent posts), then trim it."""
+def timeline_entries_add(user_id: uuid.UUID, entries: list[tuple[uuid.UUID, int]]) -> bool:
+    """Backfill a warm timeline with entries (a new follow's recent posts), then trim it. False
+    when Redis could not be reached: the timeline, if any, may lack them."""
     if not entries:
-        return
-    key = timeline_key(user_id)
+        return True
+    pairs = [value for post_id, score in entries for value in (score, post_id.bytes)]
     try:
-        connection = _redis()
-        if not connection.exists(key):
-            return
-        pipe = connection.pipeline()
-        pipe.zadd(key, {post_id.bytes: score for post_id, score in entries})
-        pipe.zremrangebyrank(key, 0, -TIMELINE_SIZE - 1)
-        pipe.execute()
+        _redis().eval(BACKFILL, 1, timeline_key(user_id), TIMELINE_SIZE, *pairs)
     except (RedisError, OSError) as exc:
         logger.warning("timeline backfill failed: %s", type(exc).__name__)
+        return False
+    return True

@@ -525,6 +525,8 @@ def content_remove(*, target: Any, moderator: User, reason: str) -> None:
 @transaction.atomic
 def content_restore(*, target: Any, moderator: User, reason: str) -> None:
     """Show a removed post or comment again (the strike stays: lift it with a ban lift)."""
+    from feed.services import post_published
+
     target_type, content = _content_target(target)
     type(content).objects.filter(pk=content.pk).update(removed_at=None)
     content.refresh_from_db(fields=["removed_at"])
@@ -532,6 +534,10 @@ def content_restore(*, target: Any, moderator: User, reason: str) -> None:
         actor=moderator, action="content_restore", target_type=target_type,
         target_id=content.pk, reason=reason,
     )  # fmt: skip
+    if target_type == "post":
+        # Back in the timelines as a new post would be: those rebuilt while it was removed
+        # lack it, and would pass for complete.
+        post_published(post=content)
 
 
 @transaction.atomic

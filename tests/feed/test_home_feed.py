@@ -9,15 +9,16 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.lifecycle import account_delete, account_restore
 from accounts.models import User
 from ciel import celery_app
 from feed import selectors, timelines
 from posts.models import Post
 from posts.services import post_create, post_delete
-from safety.services import content_remove
+from safety.services import content_remove, content_restore
 from social import services as social
 from social.models import Block, Follow
-from tests.factories import MediaFactory, PostFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, MediaFactory, PostFactory, UserFactory
 from tests.helpers import client_for, throwaway_redis
 
 FEED = "/api/v1/feed/home"
@@ -67,8 +68,18 @@ def publish(author: User) -> Post:
 def random_step(rng: random.Random, users: list[User], moderator: User) -> None:
     actor, other = rng.choice(users), rng.choice(users)
     action = rng.choices(
-        ["follow", "unfollow", "block", "unblock", "post", "delete", "remove"],
-        weights=[6, 2, 1, 1, 6, 1, 1],
+        [
+            "follow",
+            "unfollow",
+            "block",
+            "unblock",
+            "post",
+            "delete",
+            "remove",
+            "restore",
+            "refresh",
+        ],
+        weights=[6, 2, 1, 1, 6, 1, 1, 1, 1],
     )[0]
     try:
         if action == "follow" and actor != other:
@@ -88,6 +99,12 @@ def random_step(rng: random.Random, users: list[User], moderator: User) -> None:
             elif post is not None:
                 # A moderator's removal, without the strike (three would ban the reader).
                 Post.objects.filter(pk=post.pk).update(removed_at=timezone.now())
+        elif action == "restore":
+            post = Post.objects.filter(author=actor, removed_at__isnull=False).first()
+            if post is not None:
+                content_restore(target=post, moderator=moderator, reason="appeal upheld")
+        elif action == "refresh":  # the next read rebuilds the timeline from SQL
+            timelines.timelines_drop([actor.pk])
     except social.Conflict:
         pass
 
@@ -161,6 +178,46 @@ def test_changes_show_at_once(settings, eager_celery):
     social.follow_create(follower=viewer, followee=author)
     social.block_create(blocker=author, blocked=viewer)
     assert read_feed(client, 20) == [str(mine.pk)]
+
+
+def remove_post(post: Post, moderator: User) -> None:
+    content_remove(target=post, moderator=moderator, reason="spam")
+
+
+def restore_post(post: Post, moderator: User) -> None:
+    content_restore(target=post, moderator=moderator, reason="appeal upheld")
+
+
+def delete_account(post: Post, moderator: User) -> None:
+    account_delete(user=post.author, password=DEFAULT_PASSWORD)
+
+
+def restore_account(post: Post, moderator: User) -> None:
+    account_restore(user=post.author, moderator=moderator, reason="deleted by mistake")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("hide", "restore"),
+    [(remove_post, restore_post), (delete_account, restore_account)],
+    ids=["post removed", "account deleted"],
+)
+def test_a_restored_post_returns_to_a_timeline_rebuilt_without_it(
+    settings, eager_celery, hide, restore
+):
+    settings.RATELIMIT_ENABLE = False
+    viewer, author = UserFactory(), UserFactory()
+    social.follow_create(follower=viewer, followee=author)
+    post = publish(author)
+    moderator = UserFactory(is_staff=True)
+    hide(post, moderator)
+    client = client_for(viewer)
+    assert client.post(f"{FEED}/refresh").status_code == 204
+    assert read_feed(client, 20) == []  # rebuilt while the post was hidden
+
+    restore(post, moderator)
+
+    assert read_feed(client, 20) == [str(post.pk)]
 
 
 @pytest.mark.django_db(transaction=True)
