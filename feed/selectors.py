@@ -118,11 +118,15 @@ def _home_feed_ids_query(
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def _page_from_sql(viewer: User, before, limit: int, *, warm: bool) -> FeedPage:
-    count = timelines.TIMELINE_SIZE if warm else limit + 1
+def _page_from_sql(viewer: User, before, limit: int, *, build: bool) -> FeedPage:
+    """The page from the SQL query; on a first page, the timeline is built from the same query
+    if it is missing (timelines.timeline_build_begin)."""
+    marker = timelines.timeline_build_begin(viewer.pk) if build else None
+    count = timelines.TIMELINE_SIZE if marker is not None else limit + 1
     rows = home_feed_ids_sql(viewer, before=before, count=count)
-    if warm:
-        timelines.timeline_build(viewer.pk, [(pid, timelines.score_of(at)) for pid, at in rows])
+    if marker is not None:
+        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows]
+        timelines.timeline_build_finish(viewer.pk, marker, entries)
     cards = post_cards(viewer=viewer, ids=[post_id for post_id, _ in rows[: limit + 1]])
     return _page(cards[:limit], has_more=len(rows) > limit, source="sql")
 
@@ -151,8 +155,7 @@ def _home_feed_page(
     wanted = limit + 1 + CANDIDATE_SLACK
     candidates = timelines.timeline_read(viewer.pk, before_score=before_score, count=wanted)
     if candidates is None:
-        warm = before is None and timelines.timeline_exists(viewer.pk) is False
-        return _page_from_sql(viewer, before, limit, warm=warm)
+        return _page_from_sql(viewer, before, limit, build=before is None)
     # PostgreSQL checks the candidates, orders them and keeps the page (and one more, to know
     # whether there is a next page).
     posts = home_feed_cards(viewer=viewer, ids=candidates, before=before, count=limit + 1)
@@ -161,7 +164,7 @@ def _home_feed_page(
     complete = timelines.timeline_size(viewer.pk) < timelines.TIMELINE_SIZE
     if len(candidates) < wanted and complete:
         return _page(posts, has_more=False, source="timeline")
-    return _page_from_sql(viewer, before, limit, warm=False)
+    return _page_from_sql(viewer, before, limit, build=False)
 
 
 def explore_posts(*, viewer: User) -> QuerySet[Post]:

@@ -9,6 +9,7 @@ memory; a cold timeline is built from the SQL query on its first read.
 """
 
 import logging
+import os
 import uuid
 from collections.abc import Iterable
 from functools import cache
@@ -71,29 +72,86 @@ def timeline_exists(user_id: uuid.UUID) -> bool | None:
         return None
 
 
-def timeline_build(user_id: uuid.UUID, entries: Iterable[tuple[uuid.UUID, int]]) -> None:
-    """Replace the user's timeline with these (post id, score) entries."""
-    key = timeline_key(user_id)
-    mapping = {post_id.bytes: score for post_id, score in entries}
+# Building a timeline takes a query between reading the database and writing Redis. A post's
+# fan-out (or a follow's backfill) in that window would skip the timeline, which does not exist
+# yet, and the build would then write it without that post, for good. So a build first creates
+# the timeline holding only a marker of its own (score -1, below any post); writes in the window
+# land in it; the build then adds its rows and removes the marker, unless the marker is gone: a
+# refresh, unfollow or block dropped the timeline meanwhile, or another build took it over, and
+# this build's rows may be out of date. Reads take a timeline being built for a missing one.
+BUILD_SECONDS = 60  # a build that never finishes (its query failed) stops blocking rebuilds
+
+# KEYS: the timeline. ARGV: marker, seconds. 1 if the build may start, 0 if it exists already.
+BUILD_BEGIN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('ZADD', KEYS[1], -1, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS: the timeline. ARGV: marker, cap, idle seconds, then score and member pairs.
+BUILD_FINISH = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return 0
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('ZADD', KEYS[1], 0, '')
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+def timeline_build_begin(user_id: uuid.UUID) -> bytes | None:
+    """Start building the user's timeline: a marker to hand to timeline_build_finish, or None
+    when the timeline exists (or is being built) or Redis cannot be reached."""
+    marker = b"building:" + os.urandom(8)
     try:
-        pipe = _redis().pipeline()
-        pipe.delete(key)
-        if mapping:
-            pipe.zadd(key, mapping)
-        else:
-            # An empty feed is remembered too, so that it is not rebuilt on every read.
-            pipe.zadd(key, {b"": 0})
-        pipe.expire(key, TIMELINE_IDLE_SECONDS)
-        pipe.execute()
+        began = _redis().eval(BUILD_BEGIN, 1, timeline_key(user_id), marker, BUILD_SECONDS)
+    except (RedisError, OSError) as exc:
+        logger.warning("timeline build failed: %s", type(exc).__name__)
+        return None
+    return marker if began else None
+
+
+def timeline_build_finish(
+    user_id: uuid.UUID, marker: bytes, entries: Iterable[tuple[uuid.UUID, int]]
+) -> None:
+    """Add the (post id, score) entries read since timeline_build_begin, keeping what was
+    written meanwhile; nothing if the timeline was dropped or taken over since. An empty
+    timeline keeps one empty member, so that it is not rebuilt on every read."""
+    pairs = [value for post_id, score in entries for value in (score, post_id.bytes)]
+    key = timeline_key(user_id)
+    try:
+        _redis().eval(BUILD_FINISH, 1, key, marker, TIMELINE_SIZE, TIMELINE_IDLE_SECONDS, *pairs)
     except (RedisError, OSError) as exc:
         logger.warning("timeline build failed: %s", type(exc).__name__)
 
 
+def timeline_build(user_id: uuid.UUID, entries: Iterable[tuple[uuid.UUID, int]]) -> None:
+    """Replace the user's timeline with these entries at once (the benchmark, tests)."""
+    timelines_drop([user_id])
+    marker = timeline_build_begin(user_id)
+    if marker is not None:
+        timeline_build_finish(user_id, marker, entries)
+
+
 # KEYS: the timeline. ARGV: max score, count, idle seconds. Its members (newest first), or nil
-# when it does not exist. One script, not a MULTI of EXISTS, ZREVRANGEBYSCORE and EXPIRE: the
-# same atomic read (a timeline dropped or rebuilt meanwhile is never half seen), at ~0.2 ms
-# instead of ~0.3 ms of the API's CPU, as redis-py parses one reply instead of five.
+# when it does not exist or is being built (its marker is left to expire, not kept alive). One
+# script, not a MULTI of EXISTS, ZREVRANGEBYSCORE and EXPIRE: the same atomic read (a timeline
+# dropped or rebuilt meanwhile is never half seen), at ~0.2 ms instead of ~0.3 ms of the API's
+# CPU, as redis-py parses one reply instead of five.
 READ = """
+if #redis.call('ZRANGEBYSCORE', KEYS[1], -1, -1, 'LIMIT', 0, 1) > 0 then
+  return false
+end
 if redis.call('EXPIRE', KEYS[1], ARGV[3]) == 0 then
   return false
 end

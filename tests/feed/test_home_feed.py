@@ -221,6 +221,48 @@ def test_a_restored_post_returns_to_a_timeline_rebuilt_without_it(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_post_fanned_out_while_the_timeline_is_built_stays_in_it(
+    settings, eager_celery, monkeypatch
+):
+    settings.RATELIMIT_ENABLE = False
+    viewer, author = UserFactory(), UserFactory()
+    social.follow_create(follower=viewer, followee=author)
+    old = publish(author)
+    query = selectors.home_feed_ids_sql
+    late: list[Post] = []
+
+    def query_then_a_new_post(*args, **kwargs):
+        rows = query(*args, **kwargs)
+        if not late:  # posted and fanned out elsewhere, after the build's query read
+            late.append(publish(author))
+        return rows
+
+    monkeypatch.setattr(selectors, "home_feed_ids_sql", query_then_a_new_post)
+    first = read_feed(client_for(viewer), 20)  # builds the timeline
+    monkeypatch.undo()
+
+    assert first == [str(old.pk)]
+    assert read_feed(client_for(viewer), 20) == [str(late[0].pk), str(old.pk)]
+    assert selectors.home_feed_page(viewer=viewer, before=None, limit=20).source == "timeline"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_while_the_timeline_is_built_comes_from_sql(settings, eager_celery):
+    settings.RATELIMIT_ENABLE = False
+    viewer, author = UserFactory(), UserFactory()
+    social.follow_create(follower=viewer, followee=author)
+    post = publish(author)
+    assert timelines.timeline_build_begin(viewer.pk) is not None  # another read is building
+
+    assert read_feed(client_for(viewer), 20) == [str(post.pk)]
+    page = selectors.home_feed_page(viewer=viewer, before=None, limit=20)
+    assert page.source == "sql"
+    # The read neither took the build over nor kept the marker alive past its own expiry.
+    ttl = timelines._redis().ttl(timelines.timeline_key(viewer.pk))
+    assert 0 < ttl <= timelines.BUILD_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)
 def test_fanout_reaches_warm_timelines_only(eager_celery):
     author = UserFactory()
     warm, cold = UserFactory(), UserFactory()
