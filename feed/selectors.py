@@ -17,7 +17,7 @@ from ciel.metrics import FEED_CACHE_HITS, FEED_CACHE_MISSES
 from ciel.prepared import prepared_cursor
 from feed import timelines
 from posts.cards import card_position, home_feed_cards, post_cards
-from posts.models import Post
+from posts.models import Post, Visibility
 from social.selectors import blocked_ids_for
 
 SEARCH_CONFIG = "simple"  # as Post.search_vector: captions are in any language, no stemming
@@ -220,16 +220,21 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
     default page size. The text vectors are stored (Post.search_vector), not computed per row.
     """
     search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-    # The viewer's blocks and deleted authors are left out before the bound, not after: else
-    # a blocked account's 200 newest matches would leave the viewer with no results at all.
+    # The viewer's blocks are left out before the bound, not after: else a blocked account's 200
+    # newest matches would leave the viewer with no result at all. Deleted authors are left out
+    # after it (public_for below): checking each candidate's author cost the bound's query ~2 ms
+    # (~40 %) on the benchmark dataset, for accounts purged within 30 days.
     newest_matches = (
-        Post.objects.public_for(viewer)
-        .filter(search_vector=search)
+        Post.objects.filter(
+            search_vector=search, visibility=Visibility.PUBLIC, removed_at__isnull=True
+        )
+        .exclude(author_id__in=blocked_ids_for(viewer.pk))
         .order_by("-created_at", "-id")
         .values("id")[: settings.SEARCH_POST_CANDIDATES]
     )
     return (
-        Post.objects.filter(pk__in=newest_matches)
+        Post.objects.public_for(viewer)
+        .filter(pk__in=newest_matches)
         # ts_rank is a 4-byte real: as double precision, the value the cursor carries back
         # compares equal to the row's own, so ties neither repeat nor vanish across pages.
         .annotate(rank=Cast(SearchRank(F("search_vector"), search), FloatField()))

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from ciel.queueing import BrokerUnavailable, task_enqueue
 from feed import timelines
@@ -41,6 +41,7 @@ def post_published(*, post: Post) -> None:
                 fanout(post_id=post.pk)
             except Exception as exc:
                 logger.warning("inline fan-out of %s failed: %s", post.pk, type(exc).__name__)
+                fanout_abandoned(post_id=post.pk)
 
     transaction.on_commit(publish)
 
@@ -63,17 +64,40 @@ def fanout(*, post_id: uuid.UUID) -> tuple[int, float]:
     return updated, time.perf_counter() - started
 
 
+def fanout_abandoned(*, post_id: uuid.UUID) -> None:
+    """A fan-out that could not finish: drop the warm timelines of the author's followers, which
+    may lack the post (timelines_invalidate), 1,000 to a queued job at most."""
+    from social.models import Follow
+
+    try:
+        author_id = Post.objects.values_list("author_id", flat=True).get(pk=post_id)
+        followers = list(
+            Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True)
+        )
+    except Post.DoesNotExist:
+        return
+    except DatabaseError as exc:
+        logger.error("fan-out of %s abandoned, followers unknown: %s", post_id, exc)
+        return
+    for start in range(0, len(followers), 1000):
+        timelines_invalidate(followers[start : start + 1000])
+
+
 def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
     """Backfill: the followee's recent posts join the follower's warm timeline at once."""
 
     def backfill() -> None:
-        rows = (
-            Post.objects.filter(author_id=followee_id, removed_at__isnull=True)
-            .order_by("-created_at", "-id")
-            .values_list("pk", "created_at")[:BACKFILL_POSTS]
-        )
-        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows]
-        if not timelines.timeline_entries_add(follower_id, entries):
+        try:
+            rows = list(
+                Post.objects.filter(author_id=followee_id, removed_at__isnull=True)
+                .order_by("-created_at", "-id")
+                .values_list("pk", "created_at")[:BACKFILL_POSTS]
+            )
+        except DatabaseError as exc:  # the follow is saved: the timeline is rebuilt instead
+            logger.warning("backfill of %s failed: %s", follower_id, type(exc).__name__)
+            rows = None
+        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows or []]
+        if rows is None or not timelines.timeline_entries_add(follower_id, entries):
             timelines_invalidate([follower_id])
 
     transaction.on_commit(backfill)

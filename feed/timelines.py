@@ -23,33 +23,50 @@ logger = logging.getLogger(__name__)
 TIMELINE_SIZE = 500
 TIMELINE_IDLE_SECONDS = 7 * 24 * 3600
 
+# Lua: trim a timeline to its newest ``cap`` entries. One being built keeps its marker (score
+# -1, the lowest rank, see BUILD_BEGIN) and may run over the cap until its build trims it.
+TRIM = """
+local function trim(key, cap)
+  if redis.call('ZCARD', key) > cap
+      and #redis.call('ZRANGEBYSCORE', key, -1, -1, 'LIMIT', 0, 1) == 0 then
+    redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
+  end
+end
+"""
+
 # KEYS: timelines. ARGV: score, member, cap. Adds to the timelines that exist, trims them.
-FAN_OUT = """
+FAN_OUT = (
+    TRIM
+    + """
 local added = 0
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('ZADD', key, ARGV[1], ARGV[2])
-    redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[3]) - 1)
+    trim(key, tonumber(ARGV[3]))
     added = added + 1
   end
 end
 return added
 """
+)
 
 
 # KEYS: a timeline. ARGV: cap, then score and member pairs. Adds them to the timeline if it
 # exists, then trims it: checked and written in one step, so a timeline dropped meanwhile is
 # not recreated holding only these entries (it would pass for complete).
-BACKFILL = """
+BACKFILL = (
+    TRIM
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
 end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[1]) - 1)
+trim(KEYS[1], tonumber(ARGV[1]))
 return 1
 """
+)
 
 
 def timeline_key(user_id: uuid.UUID) -> str:

@@ -2,6 +2,7 @@
 
 import datetime
 import random
+import uuid
 
 import pytest
 from django.db import connection
@@ -244,6 +245,24 @@ def test_a_post_fanned_out_while_the_timeline_is_built_stays_in_it(
     assert first == [str(old.pk)]
     assert read_feed(client_for(viewer), 20) == [str(late[0].pk), str(old.pk)]
     assert selectors.home_feed_page(viewer=viewer, before=None, limit=20).source == "timeline"
+
+
+@pytest.mark.django_db
+def test_a_build_outlives_writes_that_fill_the_timeline_meanwhile():
+    viewer = UserFactory()
+    marker = timelines.timeline_build_begin(viewer.pk)
+    assert marker is not None
+    # A follow's backfill of a whole timeline's worth lands while the build's query runs.
+    backfill = [(uuid.uuid4(), score) for score in range(1, timelines.TIMELINE_SIZE + 2)]
+    timelines.timeline_entries_add(viewer.pk, backfill)
+    newest = uuid.uuid4()
+
+    timelines.timeline_build_finish(viewer.pk, marker, [(newest, timelines.TIMELINE_SIZE + 10)])
+
+    members = timelines.timeline_read(viewer.pk, before_score=None, count=1000)
+    assert members is not None
+    assert members[0] == newest.hex
+    assert len(members) == timelines.TIMELINE_SIZE
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from feed import timelines
+from feed.tasks import feed_fanout_task
 from social import services as social
 from tests.conftest import WorkerProcess
 from tests.factories import PostFactory, UserFactory
@@ -124,4 +125,21 @@ def test_a_fan_out_that_met_a_failing_redis_reaches_the_timelines_once_it_is_bac
 
     key = timelines.timeline_key(viewer.pk)
     wait_for(lambda: admin_client(redis_server).zscore(key, post.pk.bytes), timeout=60)
+    assert read_feed(client, 20) == [str(post.pk)]
+
+
+def test_a_fan_out_that_gives_up_drops_the_followers_timelines(redis_server):
+    viewer, author = UserFactory(), UserFactory()
+    social.follow_create(follower=viewer, followee=author)
+    client = client_for(viewer)
+    assert read_feed(client, 20) == []
+    post = PostFactory(author=author)  # saved without the services: no fan-out has run
+    scripts_refused(redis_server, True)
+
+    # Its last attempt (the worker's backoff would take minutes to get there) fails too.
+    result = feed_fanout_task.apply(args=[str(post.pk)], retries=feed_fanout_task.max_retries)
+
+    assert result.failed()
+    assert not admin_client(redis_server).exists(timelines.timeline_key(viewer.pk))
+    scripts_refused(redis_server, False)
     assert read_feed(client, 20) == [str(post.pk)]
