@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,23 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     return statistics.median(ordered), at(0.95), at(0.99)
+
+
+def machine_speed_ms() -> float:
+    """This moment's CPU speed, as `python -m timeit "sum(range(100000))"` reports it (best of 5):
+    the yardstick the docs compare runs and machines by. The same build's figures move with it
+    (CPU a request 5.3 ms in one run, 7.9 ms in the next)."""
+    return min(timeit.repeat("sum(range(100000))", number=50, repeat=5)) / 50 * 1000
+
+
+def cpu_ticks() -> tuple[int, int] | None:
+    """(ticks stolen by the host, all ticks) of the machine so far, from /proc/stat (Linux)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(value) for value in fields[:8]]  # user … steal; guest time is within user
+    return ticks[7], sum(ticks)
 
 
 def token_for(user: User) -> str:
@@ -259,6 +277,8 @@ def main() -> None:
         raise SystemExit("No dataset: run `python -m bench.feed_dataset` first.")
     users = {"median": median_user, "2000-follow": cap_user}
     rows: list[tuple[str, str]] = []
+    speed_at_start = machine_speed_ms()
+    ticks_at_start = cpu_ticks()
 
     def line(label: str, figures: tuple[float, float, float]) -> None:
         text = f"p50 {figures[0]:6.2f} ms  p95 {figures[1]:6.2f} ms  p99 {figures[2]:6.2f} ms"
@@ -395,6 +415,16 @@ def main() -> None:
     text = f"{per_user / 1024:.1f} KiB a user; {total:.0f} MB for every user's timeline"
     print(f"{'Redis memory of timelines':48} {text}")
     rows.append(("Redis memory of timelines (sampled, extrapolated)", text))
+
+    speed = f"{speed_at_start:.1f} ms at the start, {machine_speed_ms():.1f} ms at the end"
+    print(f"{'machine speed, sum(range(100000))':48} {speed}")
+    rows.append(("machine speed, `sum(range(100000))`", speed))
+    ticks_at_end = cpu_ticks()
+    if ticks_at_start is not None and ticks_at_end is not None:
+        stolen = ticks_at_end[0] - ticks_at_start[0]
+        share = f"{100 * stolen / max(1, ticks_at_end[1] - ticks_at_start[1]):.1f} %"
+        print(f"{'CPU time taken by the host (steal), whole run':48} {share}")
+        rows.append(("CPU time taken by the host (steal), whole run", share))
 
     if args.write_docs:
         table = "\n".join(f"| {label} | {value} |" for label, value in rows)
