@@ -41,7 +41,10 @@ def post_published(*, post: Post) -> None:
                 fanout(post_id=post.pk)
             except Exception as exc:
                 logger.warning("inline fan-out of %s failed: %s", post.pk, type(exc).__name__)
-                fanout_abandoned(post_id=post.pk)
+                try:
+                    fanout_abandoned(post_id=post.pk)
+                except DatabaseError:
+                    logger.error("fan-out of %s abandoned: no queue, no database", post.pk)
 
     transaction.on_commit(publish)
 
@@ -71,14 +74,11 @@ def fanout_abandoned(*, post_id: uuid.UUID) -> None:
 
     try:
         author_id = Post.objects.values_list("author_id", flat=True).get(pk=post_id)
-        followers = list(
-            Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True)
-        )
     except Post.DoesNotExist:
         return
-    except DatabaseError as exc:
-        logger.error("fan-out of %s abandoned, followers unknown: %s", post_id, exc)
-        return
+    followers = list(
+        Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True)
+    )
     for start in range(0, len(followers), 1000):
         timelines_invalidate(followers[start : start + 1000])
 

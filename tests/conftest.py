@@ -17,6 +17,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from ciel import celery_app
 from safety.ratelimit import local_windows
 from tests.factories import UserFactory
 from tests.hashers import CountingPasswordHasher
@@ -66,6 +67,14 @@ def _clean_redis() -> Iterator[None]:
     yield
     cache.clear()
     local_windows.clear()
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run inline where they are queued (their retries too, without waiting)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from pythonjsonlogger.json import JsonFormatter
 
 from accounts.models import TrustLevel
-from ciel import celery_app
 from ciel.request_context import RequestContextFilter
 from safety.models import StrikeSource
 from safety.services import ban_issue, device_register, strike_issue
@@ -232,13 +231,6 @@ def test_feed_pages_count_timeline_hits_and_sql_misses(user, user_client):
     after = scrape()
     assert sample(after, "feed_cache_misses_total") - sample(before, "feed_cache_misses_total") == 1
     assert sample(after, "feed_cache_hits_total") - sample(before, "feed_cache_hits_total") == 1
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.mark.django_db(transaction=True)

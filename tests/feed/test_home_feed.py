@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.lifecycle import account_delete, account_restore
 from accounts.models import User
-from ciel import celery_app
 from feed import selectors, timelines
 from posts.models import Post
 from posts.services import post_create, post_delete
@@ -23,14 +22,6 @@ from tests.factories import DEFAULT_PASSWORD, MediaFactory, PostFactory, UserFac
 from tests.helpers import client_for, throwaway_redis
 
 FEED = "/api/v1/feed/home"
-
-
-@pytest.fixture
-def eager_celery():
-    """Run the fan-out inline, so the reference can expect every post at once."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def reference_feed(viewer: User) -> list[str]:

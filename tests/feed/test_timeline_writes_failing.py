@@ -128,7 +128,7 @@ def test_a_fan_out_that_met_a_failing_redis_reaches_the_timelines_once_it_is_bac
     assert read_feed(client, 20) == [str(post.pk)]
 
 
-def test_a_fan_out_that_gives_up_drops_the_followers_timelines(redis_server):
+def test_a_fan_out_that_gives_up_drops_the_followers_timelines(redis_server, eager_celery):
     viewer, author = UserFactory(), UserFactory()
     social.follow_create(follower=viewer, followee=author)
     client = client_for(viewer)
