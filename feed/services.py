@@ -21,6 +21,8 @@ from posts.models import Post
 logger = logging.getLogger(__name__)
 
 BACKFILL_POSTS = timelines.TIMELINE_SIZE
+# Timelines per Lua call, and per queued drop (a job's message stays small).
+BATCH = 1000
 
 
 def post_published(*, post: Post) -> None:
@@ -49,38 +51,34 @@ def post_published(*, post: Post) -> None:
     transaction.on_commit(publish)
 
 
-def fanout(*, post_id: uuid.UUID) -> tuple[int, float]:
-    """Add a post to its author's followers' warm timelines; (timelines updated, seconds)."""
+def _follower_ids(author_id: uuid.UUID) -> list[uuid.UUID]:
     from social.models import Follow
 
+    return list(Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True))
+
+
+def fanout(*, post_id: uuid.UUID) -> tuple[int, float]:
+    """Add a post to its author's followers' warm timelines; (timelines updated, seconds)."""
     started = time.perf_counter()
     post = Post.objects.filter(pk=post_id, removed_at__isnull=True).first()
     if post is None:
         return 0, 0.0
-    followers = list(
-        Follow.objects.filter(followee_id=post.author_id).values_list("follower_id", flat=True)
-    )
+    followers = _follower_ids(post.author_id)
     updated = 0
     score = timelines.score_of(post.created_at)
-    for start in range(0, len(followers), 1000):  # one script call per 1,000 timelines
-        updated += timelines.timelines_add(followers[start : start + 1000], post.pk, score)
+    for start in range(0, len(followers), BATCH):
+        updated += timelines.timelines_add(followers[start : start + BATCH], post.pk, score)
     return updated, time.perf_counter() - started
 
 
 def fanout_abandoned(*, post_id: uuid.UUID) -> None:
     """A fan-out that could not finish: drop the warm timelines of the author's followers, which
-    may lack the post (timelines_invalidate), 1,000 to a queued job at most."""
-    from social.models import Follow
-
+    may lack the post (timelines_invalidate)."""
     try:
         author_id = Post.objects.values_list("author_id", flat=True).get(pk=post_id)
     except Post.DoesNotExist:
         return
-    followers = list(
-        Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True)
-    )
-    for start in range(0, len(followers), 1000):
-        timelines_invalidate(followers[start : start + 1000])
+    timelines_invalidate(_follower_ids(author_id))
 
 
 def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
@@ -95,9 +93,10 @@ def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
             )
         except DatabaseError as exc:  # the follow is saved: the timeline is rebuilt instead
             logger.warning("backfill of %s failed: %s", follower_id, type(exc).__name__)
-            rows = None
-        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows or []]
-        if rows is None or not timelines.timeline_entries_add(follower_id, entries):
+            timelines_invalidate([follower_id])
+            return
+        entries = [(post_id, timelines.score_of(at)) for post_id, at in rows]
+        if not timelines.timeline_entries_add(follower_id, entries):
             timelines_invalidate([follower_id])
 
     transaction.on_commit(backfill)
@@ -106,17 +105,7 @@ def follow_started(*, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
 def author_returned(*, author_id: uuid.UUID) -> None:
     """A deleted account restored: its posts show again, but timelines rebuilt meanwhile lack
     them. Drop those of its followers and its own, to be rebuilt from SQL."""
-    from social.models import Follow
-
-    def forget() -> None:
-        followers = Follow.objects.filter(followee_id=author_id).values_list(
-            "follower_id", flat=True
-        )
-        user_ids = [author_id, *followers]
-        for start in range(0, len(user_ids), 1000):  # a queued job's message stays small
-            timelines_invalidate(user_ids[start : start + 1000])
-
-    transaction.on_commit(forget)
+    transaction.on_commit(lambda: timelines_invalidate([author_id, *_follower_ids(author_id)]))
 
 
 def timelines_invalidate(user_ids: list[uuid.UUID]) -> None:
@@ -125,12 +114,14 @@ def timelines_invalidate(user_ids: list[uuid.UUID]) -> None:
     once it can. Without it, they would pass for complete after Redis came back."""
     from feed.tasks import feed_timelines_drop_task
 
-    if timelines.timelines_drop(user_ids):
-        return
-    try:
-        task_enqueue(feed_timelines_drop_task, [str(user_id) for user_id in user_ids])
-    except BrokerUnavailable:
-        logger.error("timelines of %s users may lack posts: no Redis, no queue", len(user_ids))
+    for start in range(0, len(user_ids), BATCH):
+        batch = user_ids[start : start + BATCH]
+        if timelines.timelines_drop(batch):
+            continue
+        try:
+            task_enqueue(feed_timelines_drop_task, [str(user_id) for user_id in batch])
+        except BrokerUnavailable:
+            logger.error("timelines of %s users may lack posts: no Redis, no queue", len(batch))
 
 
 def timelines_forget_on_commit(user_ids: list[uuid.UUID]) -> None:

@@ -69,6 +69,11 @@ return 1
 )
 
 
+def _score_member_pairs(entries: Iterable[tuple[uuid.UUID, int]]) -> list:
+    """(post id, score) entries as the flat score, member arguments the scripts' ZADD takes."""
+    return [value for post_id, score in entries for value in (score, post_id.bytes)]
+
+
 def timeline_key(user_id: uuid.UUID) -> str:
     return f"ciel:timeline:{user_id}"
 
@@ -109,7 +114,9 @@ return 1
 """
 
 # KEYS: the timeline. ARGV: marker, cap, idle seconds, then score and member pairs.
-BUILD_FINISH = """
+BUILD_FINISH = (
+    TRIM
+    + """
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return 0
 end
@@ -120,10 +127,11 @@ end
 if redis.call('ZCARD', KEYS[1]) == 0 then
   redis.call('ZADD', KEYS[1], 0, '')
 end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+trim(KEYS[1], tonumber(ARGV[2]))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+)
 
 
 def timeline_build_begin(user_id: uuid.UUID) -> bytes | None:
@@ -144,8 +152,8 @@ def timeline_build_finish(
     """Add the (post id, score) entries read since timeline_build_begin, keeping what was
     written meanwhile; nothing if the timeline was dropped or taken over since. An empty
     timeline keeps one empty member, so that it is not rebuilt on every read."""
-    pairs = [value for post_id, score in entries for value in (score, post_id.bytes)]
     key = timeline_key(user_id)
+    pairs = _score_member_pairs(entries)
     try:
         _redis().eval(BUILD_FINISH, 1, key, marker, TIMELINE_SIZE, TIMELINE_IDLE_SECONDS, *pairs)
     except (RedisError, OSError) as exc:
@@ -238,7 +246,7 @@ def timeline_entries_add(user_id: uuid.UUID, entries: list[tuple[uuid.UUID, int]
     when Redis could not be reached: the timeline, if any, may lack them."""
     if not entries:
         return True
-    pairs = [value for post_id, score in entries for value in (score, post_id.bytes)]
+    pairs = _score_member_pairs(entries)
     try:
         _redis().eval(BACKFILL, 1, timeline_key(user_id), TIMELINE_SIZE, *pairs)
     except (RedisError, OSError) as exc:
