@@ -146,6 +146,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(is_active=True),
                 name="user_handle_prefix_idx",
             ),
+            # The inactive accounts alone (accounts.selectors.inactive_user_ids), for checks
+            # that must leave deleted authors out without reading every user.
+            models.Index(
+                fields=["id"], condition=models.Q(is_active=False), name="user_inactive_idx"
+            ),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
 from accounts.models import HANDLE_MAX_LENGTH, User
@@ -22,3 +23,9 @@ def users_in_order(ids: list[uuid.UUID]) -> list[User]:
     """The users with these ids, in the order of ``ids`` (one query by primary key)."""
     users = User.objects.in_bulk(ids)
     return [users[user_id] for user_id in ids if user_id in users]
+
+
+def inactive_user_ids() -> QuerySet[User, uuid.UUID]:
+    """The ids of inactive accounts, as a subquery: mostly deleted ones awaiting their purge, 30
+    days after deletion, so few; a partial index (User.Meta) holds just them."""
+    return User.objects.filter(is_active=False).values_list("pk", flat=True)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from posts.models import Post, Visibility
 from social.models import Block
-from tests.factories import PostFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, PostFactory, UserFactory
 from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
@@ -107,18 +107,24 @@ def test_post_search_ranks_the_newest_matches_only(settings, user_client):
     assert sorted(row["id"] for row in body["results"]) == sorted(str(p.pk) for p in newer)
 
 
-@pytest.mark.parametrize("blocked_by", ["the viewer", "the author"])
-def test_post_search_leaves_blocked_authors_out_before_its_bound(settings, user, blocked_by):
+@pytest.mark.parametrize("hidden_by", ["the viewer's block", "the author's block", "deletion"])
+def test_post_search_leaves_hidden_authors_out_before_its_bound(settings, user, hidden_by):
+    """A blocked or deleted account's newest matches must not fill the bound (the 200 newest
+    matches) and crowd out everyone else's: a spammer deleted for posting a common word would
+    otherwise empty that word's results until the account is purged, 30 days later."""
     settings.SEARCH_POST_CANDIDATES = 2
     older = PostFactory(caption="harbour lights")
     Post.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=1))
     flooder = UserFactory()
     for _ in range(3):  # newer matches than the bound holds
         PostFactory(author=flooder, caption="harbour harbour")
-    if blocked_by == "the viewer":
+    if hidden_by == "the viewer's block":
         Block.objects.create(blocker=user, blocked=flooder)
-    else:
+    elif hidden_by == "the author's block":
         Block.objects.create(blocker=flooder, blocked=user)
+    else:
+        deleted = client_for(flooder).delete("/api/v1/account", {"password": DEFAULT_PASSWORD})
+        assert deleted.status_code == 204
 
     body = client_for(user).get("/api/v1/search/posts", {"q": "harbour"}).json()
 
