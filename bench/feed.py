@@ -59,7 +59,7 @@ from accounts.tokens import access_token_issue
 from bench import http_client
 from bench.docs import docs_block_write
 from feed import selectors, services, timelines
-from posts.models import Post
+from posts.models import Like, Post, PostMedia
 from social.models import Follow
 
 REVIEW_CTE = """
@@ -285,9 +285,13 @@ def main() -> None:
         print(f"{label:48} {text}", flush=True)
         rows.append((label, text))
 
+    dataset = (
+        f"{User.objects.count()} users, {Post.objects.count()} posts "
+        f"({PostMedia.objects.count()} images, {Like.objects.count()} likes)"
+    )
     print(
-        f"dataset: {User.objects.count()} users, {Post.objects.count()} posts; median user "
-        f"follows {median_user.following_count}, the other {cap_user.following_count}"
+        f"dataset: {dataset}; median user follows {median_user.following_count}, "
+        f"the other {cap_user.following_count}"
     )
     port = free_port()
     server = start_gunicorn(port)
@@ -431,8 +435,7 @@ def main() -> None:
         docs_block_write(
             "bench-feed",
             "make bench-feed",
-            f"Dataset from `bench/feed_dataset.py`: {User.objects.count()} users, "
-            f"{Post.objects.count()} posts; the median user follows "
+            f"Dataset from `bench/feed_dataset.py`: {dataset}; the median user follows "
             f"{median_user.following_count} accounts, the other {cap_user.following_count}.\n\n"
             "| measure | result |\n| --- | --- |\n" + table,
         )
