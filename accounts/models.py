@@ -146,8 +146,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(is_active=True),
                 name="user_handle_prefix_idx",
             ),
-            # The inactive accounts alone (accounts.selectors.inactive_user_ids), for checks
-            # that must leave deleted authors out without reading every user.
+            # The inactive accounts alone (accounts.selectors.inactive_user_ids): post search
+            # (feed.selectors.search_posts) leaves their posts out of its 200-candidate bound
+            # without checking each candidate's author.
             models.Index(
                 fields=["id"], condition=models.Q(is_active=False), name="user_inactive_idx"
             ),

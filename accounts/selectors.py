@@ -26,6 +26,7 @@ def users_in_order(ids: list[uuid.UUID]) -> list[User]:
 
 
 def inactive_user_ids() -> QuerySet[User, uuid.UUID]:
-    """The ids of inactive accounts, as a subquery: mostly deleted ones awaiting their purge, 30
-    days after deletion, so few; a partial index (User.Meta) holds just them."""
+    """The ids of inactive accounts, as a subquery, from a partial index that holds just them
+    (User.Meta). Mostly deleted accounts awaiting their purge, 30 days after deletion; an
+    account deactivated by hand in the admin stays until someone deletes it."""
     return User.objects.filter(is_active=False).values_list("pk", flat=True)

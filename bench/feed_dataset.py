@@ -146,9 +146,11 @@ STEPS = [
 
 
 # With --media, what a photo network's posts carry: one processed image a post (its four
-# variants, as media.services stores them), and likes, about one a post on average, by
-# likers skewed toward the popular accounts as follows are. Each home-feed card then reads its
-# media and checks "liked" against tables of realistic size instead of empty ones.
+# variants, as media.services stores them), and likes, about one a post on average, from
+# likers skewed toward low user numbers (the most followed accounts like the most; a few like
+# their own posts). Each home-feed card then reads its media and checks "liked" against tables
+# of realistic size instead of empty ones. Setting like_count rewrites most posts, so the
+# posts table is rewritten compactly afterwards (main).
 MEDIA_STEPS = [
     (
         "media",
@@ -192,7 +194,7 @@ MEDIA_STEPS = [
         FROM (
             SELECT p.id AS post_id, floor(%(users)s * power(random(), 3))::int AS liker
             -- The count is drawn per post in a subquery: in the series' own arguments,
-            -- random() would be drawn once for every post.
+            -- random() would be drawn once, for all posts together.
             FROM (SELECT id, floor(random() * 3)::int AS likes FROM posts_post) AS p
             CROSS JOIN LATERAL generate_series(1, p.likes)
         ) AS l
@@ -272,6 +274,8 @@ def main() -> None:
             timed_step(cursor, name, sql, params)
         timed_step(cursor, "indexes", ";\n".join(index_definitions), params)
         cursor.execute("COMMIT")
+        if args.media:
+            timed_step(cursor, "compact posts", "VACUUM FULL posts_post", params)
         timed_step(cursor, "analyze", "VACUUM ANALYZE", params)
         cursor.execute("SELECT count(*) FROM social_follow")
         follows = cursor.fetchone()[0]
