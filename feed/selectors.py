@@ -224,8 +224,8 @@ def search_posts(*, viewer: User, query: str) -> QuerySet[Post]:
     # The viewer's blocks and deleted accounts are left out before the bound, not after: else a
     # blocked or deleted account's 200 newest matches would leave the viewer with no result at
     # all. Deleted accounts come from their own small index (inactive_user_ids): on the benchmark
-    # dataset a page for a common word took ~0.5 ms more so, against ~1 ms more for joining each
-    # candidate's author (medians of 40, interleaved: 4.8–4.9, 5.3 and 5.6–5.9 ms).
+    # dataset it added ~0.5 ms to a page for a common word, where joining each candidate's
+    # author added ~1 ms (medians of 40, taken in turn: none 4.8–4.9, index 5.3, join 5.6–5.9).
     newest_matches = (
         Post.objects.filter(
             search_vector=search, visibility=Visibility.PUBLIC, removed_at__isnull=True
