@@ -86,14 +86,6 @@ def _redis():
     return get_redis_connection("default")
 
 
-def timeline_exists(user_id: uuid.UUID) -> bool | None:
-    """True or False, or None when Redis cannot be asked."""
-    try:
-        return bool(_redis().exists(timeline_key(user_id)))
-    except (RedisError, OSError):
-        return None
-
-
 # Building a timeline takes a query between reading the database and writing Redis. A post's
 # fan-out (or a follow's backfill) in that window would skip the timeline, which does not exist
 # yet, and the build would then write it without that post, for good. So a build first creates

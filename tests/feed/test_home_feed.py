@@ -313,12 +313,13 @@ def test_a_timeline_read_survives_redis_forgetting_its_script(settings):
 
 @pytest.mark.django_db
 def test_refresh_drops_the_timeline(user, user_client):
+    key = timelines.timeline_key(user.pk)
     user_client.get(FEED)
-    assert timelines.timeline_exists(user.pk)
+    assert timelines._redis().exists(key)
 
     assert user_client.post(f"{FEED}/refresh").status_code == 204
 
-    assert timelines.timeline_exists(user.pk) is False
+    assert not timelines._redis().exists(key)
 
 
 @pytest.mark.django_db
